@@ -56,6 +56,23 @@ class SaliencyDataset(ABC):
     def load(self, stem: str) -> Sample:
         """Load one image, its fixations and its density map."""
 
+    def image_size(self, stem: str) -> tuple[int, int]:
+        """(height, width) of one image. Loaders override this to avoid decoding pixels."""
+        return self.load(stem).size
+
+    def fixations_normalised(self, stem: str) -> np.ndarray:
+        """(N, 2) float64 fixation positions x / W, y / H in [0, 1).
+
+        Loaders override this to avoid loading the image (shuffled-AUC negatives, fitting a
+        center-bias prior over a whole split).
+        """
+        sample = self.load(stem)
+        h, w = sample.size
+        fix = sample.fixations
+        if len(fix) == 0:
+            return np.zeros((0, 2), dtype=np.float64)
+        return np.column_stack([fix[:, 0] / w, fix[:, 1] / h])
+
     def __len__(self) -> int:
         return len(self.stems())
 

@@ -1,0 +1,61 @@
+"""``edgesal train`` and ``edgesal pseudolabel``."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(), help="TOML or JSON file with TrainConfig fields")
+@click.option("--model", help="architecture name (edgesal info --list shows them)")
+@click.option("--data", "train", multiple=True, help="training source NAME[:SPLIT] or images:DIR (repeatable)")
+@click.option("--val", multiple=True, help="validation source NAME[:SPLIT] (repeatable)")
+@click.option("--teacher-cache", help="folder of teacher maps from `edgesal pseudolabel`")
+@click.option("--loss", help="theis, fixation_nll, density_cross_entropy, fastsal_bce, fastsal_kl_cc_bce")
+@click.option("--imgsz", "input_hw", nargs=2, type=int, help="input height width")
+@click.option("--epochs", type=int)
+@click.option("--batch", type=int)
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]))
+@click.option("--lr", type=float)
+@click.option("--schedule", type=click.Choice(["cosine", "step", "constant"]))
+@click.option("--val-every", type=int, help="validate every N steps")
+@click.option("--patience", type=int, help="early stop after N validations without improvement")
+@click.option("--seed", type=int)
+@click.option("--max-steps", type=int)
+@click.option("--threads", type=int)
+@click.option("--out", help="run folder (best.pt, last.pt)")
+@click.option("--cache-dir", help="where preprocessed training arrays are cached")
+@click.option("--no-pretrained", is_flag=True, help="random backbone initialisation")
+@click.option("--resume", is_flag=True, help="continue from OUT/last.pt")
+def train(config_file, resume, no_pretrained, **flags) -> None:
+    """Train a student on fixations (and a teacher's cached maps)."""
+    from edgesal.training.config import TrainConfig
+    from edgesal.training.trainer import train as run_training
+
+    cfg = TrainConfig.from_file(config_file) if config_file else TrainConfig()
+    flags = {k: (list(v) if isinstance(v, tuple) and k in ("train", "val") else v) for k, v in flags.items()}
+    flags = {k: v for k, v in flags.items() if v not in (None, [], ())}
+    if no_pretrained:
+        flags["pretrained_backbone"] = False
+    cfg = cfg.updated(flags)
+    result = run_training(cfg, resume=resume)
+    click.echo(f"best validation loss {result.best_val:.4f} after {result.steps} steps"
+               f"{' (early stop)' if result.stopped_early else ''}; best checkpoint: {result.best_path}")
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--teacher", default="attention-center", show_default=True,
+              help="predictor name/path; a+b averages an ensemble")
+@click.option("--out", "cache", required=True, type=click.Path(), help="cache folder")
+@click.option("--size", nargs=2, type=int, default=(192, 256), show_default=True, help="stored map height width")
+@click.option("--threads", default=2, show_default=True)
+def pseudolabel(sources, teacher, cache, size, threads) -> None:
+    """Precompute teacher maps for SOURCES (NAME[:SPLIT] or images:DIR); resumable."""
+    from edgesal.training.pseudolabel import pseudolabel as run
+
+    counts = run(list(sources), teacher, cache, tuple(size), num_threads=threads)
+    click.echo(f"{counts['images']} images: {counts['computed']} computed, {counts['cached']} already cached → {cache}")
+
+
+COMMANDS = [train, pseudolabel]

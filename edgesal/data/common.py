@@ -1,0 +1,163 @@
+"""Shared machinery of the file-based loaders: sizes, clipping, σ, building a Sample."""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from edgesal.errors import EdgesalError
+
+from .base import Sample, SaliencyDataset
+from .density import density_from_fixations, load_density_map
+from .fixation_points import clip_fixations, normalise_points
+from .images import load_rgb, read_image_size
+from .notices import warn
+
+SIGMA_WIDTH_FRACTION = 0.03  # σ = 0.03 × image width where pixels-per-degree is unknown
+
+
+class FixationDataset(SaliencyDataset):
+    """A dataset on disk: images addressed by stem, fixation points, optional GT maps.
+
+    Subclasses implement :meth:`stems`, :meth:`image_path`, :meth:`_stem_fixations`
+    (clipped, 0-based (N, 3) x, y, observer) and optionally :meth:`density_map_path` and
+    :meth:`matches` (layout auto-detection). Loaders that parse one annotation file for the
+    whole dataset clip all points at once with :meth:`_clip_all`, which warns once.
+    """
+
+    name = "dataset"
+    #: pixels per degree of visual angle at which the stimuli were shown (None: unknown)
+    px_per_degree: float | None = None
+    #: one-line layout description, used in error messages and docs
+    layout = ""
+
+    def __init__(self, root: str | Path, sigma_px: float | None = None, *, name: str | None = None,
+                 use_maps: bool = True) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise EdgesalError(f"dataset directory not found: {self.root}")
+        if sigma_px is not None and not (math.isfinite(sigma_px) and sigma_px > 0):
+            raise EdgesalError(f"sigma_px must be a positive number of pixels, got {sigma_px}")
+        if name is not None:
+            self.name = name
+        self.sigma_override = None if sigma_px is None else float(sigma_px)
+        self.use_maps = use_maps
+        self.n_clipped = 0
+        self._sizes: dict[str, tuple[int, int]] = {}
+
+    # ----------------------------------------------------------------- subclass API
+    @classmethod
+    def matches(cls, root: Path) -> bool:
+        """Whether ``root`` looks like this format (used by auto-detection)."""
+        return False
+
+    @abstractmethod
+    def image_path(self, stem: str) -> Path:
+        """Path of the stimulus image of ``stem``."""
+
+    @abstractmethod
+    def _stem_fixations(self, stem: str) -> np.ndarray:
+        """(N, 3) float64 x, y, observer in 0-based pixels, already inside the image."""
+
+    def density_map_path(self, stem: str) -> Path | None:
+        """Ground-truth density map of ``stem`` if the dataset ships one."""
+        return None
+
+    # ----------------------------------------------------------------- public API
+    def _check_stem(self, stem: str) -> None:
+        if stem not in self._stem_set():
+            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
+
+    def _stem_set(self) -> set[str]:
+        cached = getattr(self, "_stem_set_cache", None)
+        if cached is None:
+            cached = set(self.stems())
+            self._stem_set_cache = cached
+        return cached
+
+    def image_size(self, stem: str) -> tuple[int, int]:
+        """(height, width) from the image header (cached; pixels are not decoded)."""
+        self._check_stem(stem)
+        return self._size(stem)
+
+    def _size(self, stem: str) -> tuple[int, int]:
+        size = self._sizes.get(stem)
+        if size is None:
+            size = read_image_size(self.image_path(stem))
+            self._sizes[stem] = size
+        return size
+
+    def fixations(self, stem: str) -> np.ndarray:
+        """(N, 3) float64 x, y, observer in 0-based pixels of the image."""
+        self._check_stem(stem)
+        return self._stem_fixations(stem).copy()
+
+    def fixations_normalised(self, stem: str) -> np.ndarray:
+        """(N, 2) float64 x / W, y / H in [0, 1), without loading the image."""
+        return normalise_points(self.fixations(stem), self._size(stem))
+
+    def sigma_px(self, stem: str) -> float:
+        """σ (pixels) of the Gaussian that turns this image's points into a density.
+
+        The ``sigma_px`` override if given, else 1 degree of visual angle when
+        :attr:`px_per_degree` is known, else 0.03 × the image width.
+        """
+        if self.sigma_override is not None:
+            return self.sigma_override
+        if self.px_per_degree is not None:
+            return float(self.px_per_degree)
+        return SIGMA_WIDTH_FRACTION * self._size(stem)[1]
+
+    def load(self, stem: str) -> Sample:
+        """Image, fixations and density map of one stem (map from disk when shipped)."""
+        self._check_stem(stem)
+        path = self.image_path(stem)
+        image = load_rgb(path)
+        h, w = image.shape[:2]
+        if self._sizes.get(stem, (h, w)) != (h, w):
+            raise EdgesalError(f"{path}: decoded size {w}x{h} differs from its header")
+        self._sizes[stem] = (h, w)
+        fix = self.fixations(stem)
+        sigma = self.sigma_px(stem)
+        map_path = self.density_map_path(stem) if self.use_maps else None
+        if map_path is not None:
+            density, source = load_density_map(map_path, (h, w)), "map"
+        else:
+            density, source = density_from_fixations(fix, (h, w), sigma), "points"
+        meta = {
+            "dataset": self.name,
+            "sigma_px": sigma,
+            "px_per_degree": self.px_per_degree,
+            "density_source": source,
+            "n_observers": int(len(np.unique(fix[:, 2]))) if len(fix) else 0,
+        }
+        return Sample(stem=stem, image_path=path, image=image, fixations=fix, density=density, meta=meta)
+
+    # ----------------------------------------------------------------- helpers
+    def _clip_all(self, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Clip every stem's points into its image, counting them and warning once.
+
+        Stems without any fixation are dropped (one warning): they cannot be scored.
+        """
+        clipped: dict[str, np.ndarray] = {}
+        empty: list[str] = []
+        n_out = n_all = 0
+        for stem, fix in points.items():
+            if len(fix) == 0:
+                empty.append(stem)
+                continue
+            clipped[stem], n = clip_fixations(fix, self._size(stem))
+            n_out += n
+            n_all += len(fix)
+        self.n_clipped += n_out
+        if n_out:
+            warn(f"{self.name}: {n_out} of {n_all} fixations lay outside their image and were clipped into it")
+        if empty:
+            shown = ", ".join(empty[:5]) + (", …" if len(empty) > 5 else "")
+            warn(f"{self.name}: skipped {len(empty)} image(s) without fixations ({shown})")
+        if not clipped:
+            raise EdgesalError(f"{self.name}: no images with fixations under {self.root}")
+        return clipped

@@ -1,0 +1,75 @@
+"""Reading stimulus images (pixels or just their size) with user-facing errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from edgesal.errors import EdgesalError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    """Load an image as an RGB ``uint8`` array of shape (H, W, 3).
+
+    Grayscale, palette and RGBA images are converted to RGB (alpha dropped). EXIF
+    orientation is *not* applied: fixations refer to the stored pixel grid.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            rgb = im.convert("RGB")
+    except FileNotFoundError:
+        raise EdgesalError(f"image not found: {path}") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise EdgesalError(f"cannot read image {path}: {_one_line(exc)}") from None
+    return np.array(rgb, dtype=np.uint8)
+
+
+def read_image_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) of an image, read from its header without decoding the pixels."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except FileNotFoundError:
+        raise EdgesalError(f"image not found: {path}") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise EdgesalError(f"cannot read image {path}: {_one_line(exc)}") from None
+    return int(h), int(w)
+
+
+def find_image(folder: Path, stem: str, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> Path | None:
+    """The file ``folder/<stem><suffix>`` for the first suffix that exists (any case), or None."""
+    for suffix in suffixes:
+        for candidate in (suffix, suffix.upper()):
+            path = folder / f"{stem}{candidate}"
+            if path.is_file():
+                return path
+    return None
+
+
+def list_images(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> dict[str, Path]:
+    """Map stem → path for the image files directly in ``folder`` (suffix match ignores case).
+
+    Two files with the same stem (``a.jpg`` and ``a.png``) are an error: the stem would be
+    ambiguous.
+    """
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() not in suffixes or path.name.startswith("."):
+            continue
+        if path.stem in found:
+            raise EdgesalError(
+                f"two images share the stem {path.stem!r}: {found[path.stem].name} and {path.name} in {folder}"
+            )
+        found[path.stem] = path
+    return found

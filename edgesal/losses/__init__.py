@@ -1,0 +1,132 @@
+"""Training losses for saliency models.
+
+Output conventions:
+
+* ``log_density``: (B, H, W) or (B, 1, H, W), ``logsumexp`` over pixels = 0 (spatial
+  log-softmax; DeepGaze / Fisher-pruning readout);
+* ``logits``: (B, 1, H, W) scores of a per-pixel sigmoid map (FastSal eq. 2).
+
+Registry contract: ``LOSSES[name]`` is a callable ``(output, batch) -> scalar Tensor`` where
+``batch`` is a mapping with keys
+
+* ``"fixation_map"``: (B, H, W) fixation counts / binary map (all-zero rows are allowed),
+* ``"density"``: (B, H, W) non-negative GT density (any scale),
+* ``"teacher"``: (B, H, W) teacher map, or None / missing.
+
+When the teacher is None each loss falls back to its ground-truth terms only:
+
+=====================  ==========================================  ===========================
+name                   with teacher                                teacher None
+=====================  ==========================================  ===========================
+fixation_nll           NLL of fixations (teacher unused)           same
+density_cross_entropy  H(teacher, p)                               H(density, p)
+theis                  0.1 NLL(fixations) + 0.9 H(teacher, p)      NLL(fixations) (weight 1)
+fastsal_bce            BCE(z, mm(density)) + BCE(z, mm(teacher))   BCE(z, mm(density))
+fastsal_kl_cc_bce      KL + (1 - CC) vs density + BCE vs teacher   KL + (1 - CC)
+=====================  ==========================================  ===========================
+
+All maps must already have the output's spatial size (ValueError otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from torch import Tensor
+
+from ..errors import EdgesalError
+from .fastsal import (
+    correlation_coefficient,
+    fastsal_bce_loss,
+    fastsal_kl_cc_bce_loss,
+    kl_divergence,
+    minmax_normalise,
+)
+from .feature_statistics import (
+    FeatureStatisticsLoss,
+    channel_attention,
+    covariance,
+    first_order_loss,
+    gram_matrix,
+    second_order_loss,
+    spatial_attention,
+)
+from .fixation import (
+    density_cross_entropy,
+    fixation_nll,
+    log_softmax_2d,
+    theis_distillation_loss,
+)
+from .hint import HintLoss
+
+LossFn = Callable[[Tensor, Mapping[str, Any]], Tensor]
+
+
+def _teacher(batch: Mapping[str, Any]) -> Tensor | None:
+    return batch.get("teacher")
+
+
+def _fixation_nll(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
+    return fixation_nll(output, batch["fixation_map"])
+
+
+def _density_ce(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
+    teacher = _teacher(batch)
+    return density_cross_entropy(output, batch["density"] if teacher is None else teacher)
+
+
+def _theis(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
+    return theis_distillation_loss(output, batch["fixation_map"], _teacher(batch))
+
+
+def _fastsal_bce(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
+    return fastsal_bce_loss(output, batch["density"], _teacher(batch))
+
+
+def _fastsal_kl_cc_bce(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
+    return fastsal_kl_cc_bce_loss(output, batch["density"], _teacher(batch))
+
+
+LOSSES: dict[str, LossFn] = {
+    "fixation_nll": _fixation_nll,
+    "density_cross_entropy": _density_ce,
+    "theis": _theis,
+    "fastsal_bce": _fastsal_bce,
+    "fastsal_kl_cc_bce": _fastsal_kl_cc_bce,
+}
+"""Name -> ``(output, batch) -> loss``; see the module docstring for the contract."""
+
+
+def get_loss(name: str) -> LossFn:
+    """Look up a registered loss; EdgesalError listing the known names if unknown."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise EdgesalError(
+            f"unknown loss {name!r}; known: {', '.join(sorted(LOSSES))}"
+        ) from None
+
+
+__all__ = [
+    "LOSSES",
+    "LossFn",
+    "get_loss",
+    "fixation_nll",
+    "density_cross_entropy",
+    "theis_distillation_loss",
+    "log_softmax_2d",
+    "fastsal_bce_loss",
+    "fastsal_kl_cc_bce_loss",
+    "kl_divergence",
+    "correlation_coefficient",
+    "minmax_normalise",
+    "HintLoss",
+    "spatial_attention",
+    "channel_attention",
+    "first_order_loss",
+    "gram_matrix",
+    "covariance",
+    "second_order_loss",
+    "FeatureStatisticsLoss",
+]

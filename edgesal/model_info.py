@@ -1,0 +1,57 @@
+"""Facts about a model: params, FLOPs at an input size, preprocessing, output kind, source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from edgesal.errors import EdgesalError
+from edgesal.models import build_model, get_spec, list_models, load_checkpoint
+from edgesal.models.flops import count_flops, count_params
+from edgesal.models.shipped import SHIPPED, shipped_path
+
+
+def resolve_torch_model(spec_or_path: str) -> tuple[torch.nn.Module, object, dict]:
+    """(model, spec, meta) for a shipped name, a registered architecture or a ``.pt`` file."""
+    if spec_or_path in SHIPPED:
+        path = shipped_path(spec_or_path)
+        if path is None:
+            raise EdgesalError(f"shipped model {spec_or_path!r} is not built in this checkout")
+        model, spec, meta = load_checkpoint(path)
+        return model, spec, {**meta, "name": spec_or_path}
+    if spec_or_path in list_models():
+        spec = get_spec(spec_or_path)
+        return build_model(spec).eval(), spec, {"name": spec_or_path, "path": None, "sha256": None}
+    if Path(spec_or_path).suffix == ".pt":
+        model, spec, meta = load_checkpoint(spec_or_path)
+        return model, spec, {**meta, "name": Path(spec_or_path).stem}
+    return None, None, {}
+
+
+def model_info(name_or_path: str, input_hw: tuple[int, int] | None = None) -> dict:
+    """Params, FLOPs (paper formula) at ``input_hw`` (default: the model's), and metadata."""
+    model, spec, meta = resolve_torch_model(name_or_path)
+    if model is None:
+        from edgesal.predictors import load_predictor
+
+        predictor = load_predictor(name_or_path)
+        return {"name": name_or_path, **predictor.describe()}
+    hw = tuple(input_hw) if input_hw else spec.input_hw
+    report = count_flops(model, (1, 3, *hw))
+    return {
+        "name": meta.get("name", spec.name),
+        "architecture": spec.name,
+        "params": count_params(model),
+        "flops": report.total_flops,
+        "gflops": round(report.total_flops / 1e9, 4),
+        "input_hw": list(hw),
+        "trained_input_hw": list(spec.input_hw),
+        "mean": list(spec.mean),
+        "std": list(spec.std),
+        "input_range": "RGB in [0,1], then (x - mean) / std",
+        "output_kind": spec.output_kind,
+        "source": meta.get("path"),
+        "sha256": meta.get("sha256"),
+        "description": spec.description,
+    }

@@ -1,0 +1,72 @@
+"""Save/load edgesal checkpoints: architecture spec + weights + metadata in one ``.pt``.
+
+Loading uses ``torch.load(weights_only=True)``: only tensors, dicts, lists and primitives are
+accepted, so a hostile file cannot execute code. Writes are atomic (temp file, then rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from edgesal.atomic import atomic_path
+from edgesal.errors import EdgesalError
+from edgesal.models.registry import ModelSpec, build_model
+
+FORMAT = "edgesal-checkpoint/1"
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file (the 'source checkpoint hash' in reports and metadata)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, spec: ModelSpec, meta: dict | None = None,
+                    extra: dict | None = None) -> Path:
+    """Write spec, state_dict, metadata (and optional training state in ``extra``)."""
+    payload = {"format": FORMAT, "spec": spec.to_dict(), "state_dict": model.state_dict(), "meta": meta or {}}
+    if extra:
+        payload.update(extra)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load and validate the raw checkpoint dict (weights_only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise EdgesalError(f"checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise EdgesalError(f"not a loadable edgesal checkpoint: {path} ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise EdgesalError(f"not an edgesal checkpoint (format {FORMAT!r} expected): {path}")
+    return payload
+
+
+def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec, dict]:
+    """Rebuild the model from a checkpoint; returns (model in eval mode, spec, meta)."""
+    payload = read_checkpoint(path)
+    spec = ModelSpec.from_dict(payload["spec"])
+    model = build_model(spec, pretrained_backbone=False)
+    rebuild = payload.get("meta", {}).get("pruned_channels")
+    if rebuild:
+        from edgesal.pruning.rebuild import apply_channel_config  # pruned architectures
+
+        apply_channel_config(model, rebuild)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise EdgesalError(f"checkpoint {path} does not match its architecture: {first}") from None
+    model.eval()
+    return model, spec, {**payload.get("meta", {}), "sha256": file_sha256(path), "path": str(path)}

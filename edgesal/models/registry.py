@@ -1,0 +1,98 @@
+"""One table of model architectures (timm-style ``register_model``).
+
+Each ``ModelSpec`` records the architecture (backbone, decoder, head and their options)
+together with what every caller needs for preprocessing: input size (H, W), per-channel
+mean/std (inputs are RGB in [0, 1], normalised as (x − mean) / std) and output kind.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+
+from torch import nn
+
+from edgesal.errors import EdgesalError
+
+_MODELS: dict[str, "ModelSpec"] = {}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    backbone: str
+    decoder: str
+    head: str
+    input_hw: tuple[int, int] = (192, 256)
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    decoder_kwargs: dict = field(default_factory=dict)
+    head_kwargs: dict = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def output_kind(self) -> str:
+        return "log_density" if self.head == "readout" else "sigmoid"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["input_hw"], d["mean"], d["std"] = list(self.input_hw), list(self.mean), list(self.std)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelSpec":
+        d = dict(d)
+        d["input_hw"], d["mean"], d["std"] = tuple(d["input_hw"]), tuple(d["mean"]), tuple(d["std"])
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def with_input_hw(self, input_hw: tuple[int, int]) -> "ModelSpec":
+        return ModelSpec.from_dict({**self.to_dict(), "input_hw": list(input_hw)})
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add an architecture to the table (names are unique)."""
+    if spec.name in _MODELS:
+        raise ValueError(f"model {spec.name!r} registered twice")
+    _MODELS[spec.name] = spec
+    return spec
+
+
+def list_models(pattern: str = "") -> list[str]:
+    """Registered architecture names containing ``pattern``."""
+    return sorted(n for n in _MODELS if pattern in n)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec of a registered architecture (one-line error with a suggestion otherwise)."""
+    if name not in _MODELS:
+        hint = difflib.get_close_matches(name, list(_MODELS), n=1)
+        raise EdgesalError(f"unknown architecture {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    return _MODELS[name]
+
+
+def build_backbone_module(name: str, pretrained: bool) -> nn.Module:
+    """Backbone by name: hand-written MobileNetV2 / EfficientNet-Lite0 / UVA-tiny."""
+    if name == "uva_tiny":
+        from edgesal.models.uva import UVABackbone
+
+        return UVABackbone()
+    from edgesal.models.backbones import build_backbone
+
+    return build_backbone(name, pretrained=pretrained)
+
+
+def build_model(spec: ModelSpec | str, pretrained_backbone: bool = False) -> nn.Module:
+    """Instantiate ``SaliencyNet`` for a spec or registered name."""
+    from edgesal.models.decoders import DECODERS
+    from edgesal.models.heads import HEADS
+    from edgesal.models.net import SaliencyNet
+
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    backbone = build_backbone_module(spec.backbone, pretrained_backbone)
+    decoder = DECODERS[spec.decoder](backbone.feature_channels, backbone.feature_strides, **spec.decoder_kwargs)
+    head_cls = HEADS[spec.head]
+    if spec.head == "readout":
+        head = head_cls(decoder.out_channels, spec.input_hw, **spec.head_kwargs)
+    else:
+        head = head_cls(decoder.out_channels, **spec.head_kwargs)
+    return SaliencyNet(backbone, decoder, head)

@@ -1,0 +1,1 @@
+"""Thin wrappers around inference runtimes (LiteRT, onnxruntime, OpenVINO)."""

@@ -1,0 +1,61 @@
+"""LiteRT (TFLite) interpreter wrapper with model-file validation."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from edgesal.errors import EdgesalError
+
+TFLITE_MAGIC = b"TFL3"
+
+
+def validate_tflite_file(path: str | Path) -> Path:
+    """Check that ``path`` exists and is a FlatBuffer TFLite model (magic ``TFL3``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise EdgesalError(f"model file not found: {path}")
+    with path.open("rb") as f:
+        header = f.read(8)
+    if len(header) < 8 or header[4:8] != TFLITE_MAGIC:
+        raise EdgesalError(f"not a TFLite model (missing TFL3 identifier): {path}")
+    return path
+
+
+class LiteRTModel:
+    """A loaded .tflite model: named inputs in, named tensors out."""
+
+    def __init__(self, path: str | Path, num_threads: int = 1, preserve_all_tensors: bool = False):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:  # pragma: no cover - core dependency
+            raise EdgesalError("LiteRT is missing: pip install 'edgesal[tflite]'") from exc
+        self.path = validate_tflite_file(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # preserve_all_tensors warns it is a debug option
+            self.interpreter = Interpreter(
+                model_path=str(self.path),
+                num_threads=num_threads,
+                experimental_preserve_all_tensors=preserve_all_tensors,
+            )
+        self.interpreter.allocate_tensors()
+        self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
+        self.outputs = {d["name"]: d for d in self.interpreter.get_output_details()}
+        self._tensor_index = {d["name"]: d["index"] for d in self.interpreter.get_tensor_details()}
+
+    def run(self, feeds: dict[str, np.ndarray], fetch: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Set inputs, invoke, return the requested tensors (default: the model outputs)."""
+        for name, value in feeds.items():
+            if name not in self.inputs:
+                raise EdgesalError(f"{self.path.name}: no input named {name!r} (inputs: {list(self.inputs)})")
+            self.interpreter.set_tensor(self.inputs[name]["index"], value)
+        self.interpreter.invoke()
+        names = fetch if fetch is not None else list(self.outputs)
+        out = {}
+        for name in names:
+            if name not in self._tensor_index:
+                raise EdgesalError(f"{self.path.name}: no tensor named {name!r}")
+            out[name] = self.interpreter.get_tensor(self._tensor_index[name]).copy()
+        return out

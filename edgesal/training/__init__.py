@@ -1,0 +1,1 @@
+"""Training students: teacher pseudo-labels, cached training arrays, the training loop."""

@@ -1,0 +1,46 @@
+"""Shared fixtures: the optional ../shared folder and a small synthetic generic dataset."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared_or_skip(*parts: str) -> Path:
+    """Path inside ../shared, or skip the test saying what is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path} (the ../shared data/weights folder beside the repository)")
+    return path
+
+
+def make_blob_dataset(root: Path, n: int = 16, size_hw: tuple[int, int] = (48, 64), seed: int = 0) -> Path:
+    """Generic-format dataset: noisy images with one bright square that observers fixate."""
+    rng = np.random.default_rng(seed)
+    (root / "stimuli").mkdir(parents=True, exist_ok=True)
+    h, w = size_hw
+    rows = []
+    for i in range(n):
+        img = (rng.random((h, w, 3)) * 80).astype(np.uint8)
+        cy, cx = rng.integers(8, h - 8), rng.integers(8, w - 8)
+        img[cy - 5:cy + 5, cx - 5:cx + 5] = [250, 240, 60]
+        Image.fromarray(img).save(root / "stimuli" / f"img{i:02d}.png")
+        for obs in range(3):
+            for _ in range(4):
+                rows.append([f"img{i:02d}", f"s{obs}", cx + rng.normal(0, 2), cy + rng.normal(0, 2)])
+    with (root / "fixations.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["stem", "observer", "x", "y"])
+        writer.writerows(rows)
+    return root
+
+
+@pytest.fixture(scope="session")
+def blob_dataset(tmp_path_factory) -> Path:
+    return make_blob_dataset(tmp_path_factory.mktemp("blobs"))

@@ -4,7 +4,9 @@ Per image, all metrics are computed at the image's own resolution (maps are bili
 resized to it). Shuffled-AUC negatives are the fixations of ``SAUC_OTHER_IMAGES`` other
 images of the same split (chosen with a fixed seed), rescaled into this image's frame.
 The information-gain baseline is the center bias fitted on the dataset's training split.
-Scores are means over images; ``n_images`` counts them.
+Maps with negative values are shifted to a minimum of 0 (ranks, AUC, NSS and CC are
+unchanged; KL and SIM need non-negative maps). Scores are means over images; ``n_images``
+counts them.
 """
 
 from __future__ import annotations
@@ -109,8 +111,8 @@ def _shuffled_negatives(dataset: SaliencyDataset, stems: list[str]) -> Callable[
         chosen = rng.choice(others, size=min(SAUC_OTHER_IMAGES, len(others)), replace=False)
         pts = np.concatenate([normalised[j] for j in chosen])
         h, w = size_hw
-        xs = np.clip(np.floor(pts[:, 0] * w), 0, w - 1).astype(int)
-        ys = np.clip(np.floor(pts[:, 1] * h), 0, h - 1).astype(int)
+        xs = np.clip(np.rint(pts[:, 0] * w), 0, w - 1).astype(int)
+        ys = np.clip(np.rint(pts[:, 1] * h), 0, h - 1).astype(int)
         return np.stack([xs, ys], axis=1)
 
     return negatives
@@ -145,6 +147,8 @@ def evaluate(
     for i, stem in enumerate(tqdm(stems, desc="evaluate", unit="img", disable=not progress)):
         sample = dataset.load(stem)
         saliency, log_density = source(sample)
+        if saliency.min() < 0:  # any real-valued map: shift so KL/SIM see a non-negative map
+            saliency = saliency - saliency.min()
         row = compute_all(
             saliency,
             sample.fixation_map(),

@@ -144,7 +144,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
             bar.set_postfix(loss=f"{loss.item():.4f}", best=f"{best_val:.4f}")
             if step % cfg.val_every == 0 or step == total_steps:
                 val = validation_loss(model, val_arrays, loss_fn, spec)
-                history.append({"step": step, "train_loss": float(loss), "val_loss": val})
+                history.append({"step": step, "train_loss": loss.item(), "val_loss": val})
                 improved = val < best_val
                 best_val, bad_rounds = (val, 0) if improved else (best_val, bad_rounds + 1)
                 if rank == 0:

@@ -76,3 +76,28 @@ def test_two_process_ddp(blob_dataset, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, _, meta = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert meta["world_size"] == 2 and meta["step"] == 6
+
+
+def test_hint_pretraining_reduces_hint_loss(blob_dataset, tmp_path):
+    from edgesal.training.hint import hint_pretrain
+
+    teacher = train(_cfg(blob_dataset, tmp_path / "t", max_steps=5), progress=False)
+    spec = get_spec("uva_tiny_readout")
+    arrays = load_training_arrays([f"{blob_dataset}:train"], spec.input_hw, tmp_path / "c", progress=False)
+    torch.manual_seed(1)
+    losses = hint_pretrain(build_model(spec), spec, str(teacher.best_path), arrays, steps=30, batch=4,
+                           lr=1e-2, progress=False)
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_teacher_ensemble_averages_members(blob_dataset, tmp_path):
+    from edgesal.data import open_dataset
+    from edgesal.training.pseudolabel import load_teacher
+
+    a = train(_cfg(blob_dataset, tmp_path / "a", max_steps=3), progress=False).best_path
+    b = train(_cfg(blob_dataset, tmp_path / "b", max_steps=6, seed=1), progress=False).best_path
+    ensemble = load_teacher(f"{a}+{b}")
+    image = open_dataset(str(blob_dataset), split="all").load("img00").image
+    maps = [load_teacher(str(p)).predict(image) for p in (a, b)]
+    expected = np.mean([m / m.sum() for m in maps], axis=0)
+    assert np.allclose(ensemble.predict(image), expected, atol=1e-6)

@@ -22,9 +22,9 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from edgesal.cli import evaluate, info, predict, train
+    from edgesal.cli import bench, evaluate, export, info, predict, prune, train
 
-    for module in (evaluate, train, predict, info):
+    for module in (evaluate, train, predict, info, export, bench, prune):
         for command in module.COMMANDS:
             cli.add_command(command)
 

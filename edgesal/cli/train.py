@@ -25,6 +25,8 @@ import click
 @click.option("--threads", type=int)
 @click.option("--out", help="run folder (best.pt, last.pt)")
 @click.option("--cache-dir", help="where preprocessed training arrays are cached")
+@click.option("--hint-teacher", help="edgesal .pt teacher for hint pretraining of the backbone")
+@click.option("--hint-steps", type=int, help="hint pretraining steps before training")
 @click.option("--no-pretrained", is_flag=True, help="random backbone initialisation")
 @click.option("--resume", is_flag=True, help="continue from OUT/last.pt")
 def train(config_file, resume, no_pretrained, **flags) -> None:

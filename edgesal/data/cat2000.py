@@ -18,11 +18,10 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .common import FixationDataset
-from .fixation_points import clip_fixations, points_from_binary_map
+from .common import PerImageFixationDataset
+from .fixation_points import points_from_binary_map
 from .images import IMAGE_SUFFIXES, find_image
 from .matfiles import load_mat
-from .notices import warn
 from .registry import register_dataset
 
 
@@ -34,11 +33,13 @@ def _train_dir(root: Path) -> Path | None:
 
 
 @register_dataset("cat2000")
-class Cat2000Dataset(FixationDataset):
+class Cat2000Dataset(PerImageFixationDataset):
     """CAT2000 training set (fixations from ``FIXATIONLOCS``, density from ``FIXATIONMAPS``)."""
 
     name = "cat2000"
     px_per_degree = 38.0
+    fixation_file = "FIXATIONLOCS/<stem>.mat"
+    fixation_kind = "fixation locations"
     layout = "cat2000: [trainSet/]Stimuli/<Category>/*.jpg + FIXATIONMAPS/ + FIXATIONLOCS/"
 
     def __init__(self, root: str | Path, sigma_px: float | None = None, **kwargs) -> None:
@@ -47,53 +48,32 @@ class Cat2000Dataset(FixationDataset):
         if train is None:
             raise EdgesalError(f"CAT2000 layout not found under {self.root}: need [trainSet/]Stimuli and FIXATIONMAPS")
         self.train_dir = train
-        self._paths: dict[str, Path] | None = None
-        self._points: dict[str, np.ndarray] = {}
 
     @classmethod
     def matches(cls, root: Path) -> bool:
         return _train_dir(root) is not None
 
-    def _locs_path(self, stem: str) -> Path:
+    def _data_dir(self) -> Path:
+        return self.train_dir
+
+    def _fixation_path(self, stem: str) -> Path:
         return self.train_dir / "FIXATIONLOCS" / f"{stem}.mat"
 
-    def _index(self) -> dict[str, Path]:
-        if self._paths is None:
-            found: dict[str, Path] = {}
-            for category in sorted(p for p in (self.train_dir / "Stimuli").iterdir() if p.is_dir()):
-                for img in sorted(category.iterdir()):
-                    if img.is_file() and img.suffix.lower() in IMAGE_SUFFIXES and not img.name.startswith("."):
-                        found[f"{category.name}/{img.stem}"] = img
-            kept = {s: p for s, p in found.items() if self._locs_path(s).is_file()}
-            missing = sorted(set(found) - set(kept))
-            if missing:
-                shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
-                warn(f"{self.name}: skipped {len(missing)} image(s) without FIXATIONLOCS/<stem>.mat ({shown})")
-            if not kept:
-                raise EdgesalError(f"{self.name}: no images with fixation locations under {self.train_dir}")
-            self._paths = kept
-        return self._paths
-
-    def stems(self) -> list[str]:
-        return sorted(self._index())
-
-    def image_path(self, stem: str) -> Path:
-        paths = self._index()
-        if stem not in paths:
-            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
-        return paths[stem]
+    def _find_images(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for category in sorted(p for p in (self.train_dir / "Stimuli").iterdir() if p.is_dir()):
+            for img in sorted(category.iterdir()):
+                if img.is_file() and img.suffix.lower() in IMAGE_SUFFIXES and not img.name.startswith("."):
+                    found[f"{category.name}/{img.stem}"] = img
+        return found
 
     def density_map_path(self, stem: str) -> Path | None:
         category, _, name = stem.partition("/")
         return find_image(self.train_dir / "FIXATIONMAPS" / category, name, (".jpg", ".jpeg", ".png"))
 
-    def _stem_fixations(self, stem: str) -> np.ndarray:
-        if stem not in self._points:
-            size = self._size(stem)
-            locs = np.asarray(load_mat(self._locs_path(stem), "fixLocs"), dtype=np.float64)
-            if locs.ndim != 2:
-                raise EdgesalError(f"{self._locs_path(stem)}: fixLocs must be a 2-D binary map, got shape {locs.shape}")
-            pts = points_from_binary_map(locs, size)
-            self._points[stem], n_out = clip_fixations(pts, size)
-            self.n_clipped += n_out
-        return self._points[stem]
+    def _read_points(self, stem: str, size: tuple[int, int]) -> np.ndarray:
+        path = self._fixation_path(stem)
+        locs = np.asarray(load_mat(path, "fixLocs"), dtype=np.float64)
+        if locs.ndim != 2:
+            raise EdgesalError(f"{path}: fixLocs must be a 2-D binary map, got shape {locs.shape}")
+        return points_from_binary_map(locs, size)

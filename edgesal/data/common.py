@@ -25,7 +25,9 @@ class FixationDataset(SaliencyDataset):
     Subclasses implement :meth:`stems`, :meth:`image_path`, :meth:`_stem_fixations`
     (clipped, 0-based (N, 3) x, y, observer) and optionally :meth:`density_map_path` and
     :meth:`matches` (layout auto-detection). Loaders that parse one annotation file for the
-    whole dataset clip all points at once with :meth:`_clip_all`, which warns once.
+    whole dataset derive from :class:`ParsedFixationDataset` (all points clipped at once with
+    :meth:`_clip_all`, which warns once); loaders with one fixation file per image from
+    :class:`PerImageFixationDataset`.
     """
 
     name = "dataset"
@@ -137,6 +139,12 @@ class FixationDataset(SaliencyDataset):
         return Sample(stem=stem, image_path=path, image=image, fixations=fix, density=density, meta=meta)
 
     # ----------------------------------------------------------------- helpers
+    def _warn_skipped(self, stems: list[str], missing: str) -> None:
+        """One warning naming (up to five of) the ``stems`` skipped for want of ``missing``."""
+        if stems:
+            shown = ", ".join(stems[:5]) + (", …" if len(stems) > 5 else "")
+            warn(f"{self.name}: skipped {len(stems)} image(s) without {missing} ({shown})")
+
     def _clip_all(self, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Clip every stem's points into its image, counting them and warning once.
 
@@ -155,9 +163,105 @@ class FixationDataset(SaliencyDataset):
         self.n_clipped += n_out
         if n_out:
             warn(f"{self.name}: {n_out} of {n_all} fixations lay outside their image and were clipped into it")
-        if empty:
-            shown = ", ".join(empty[:5]) + (", …" if len(empty) > 5 else "")
-            warn(f"{self.name}: skipped {len(empty)} image(s) without fixations ({shown})")
+        self._warn_skipped(empty, "fixations")
         if not clipped:
             raise EdgesalError(f"{self.name}: no images with fixations under {self.root}")
         return clipped
+
+
+class ParsedFixationDataset(FixationDataset):
+    """A dataset whose annotation file(s) hold the fixations of every image, parsed once, lazily.
+
+    Subclasses implement :meth:`_read_points`: the raw (unclipped) points of every stem, in
+    stem order, recording each image's path in ``self._paths`` (loaders whose image paths
+    follow from the stem override :meth:`image_path` instead). The clipped points are
+    cached; :meth:`stems` lists them in that order.
+    """
+
+    def __init__(self, root: str | Path, sigma_px: float | None = None, **kwargs) -> None:
+        super().__init__(root, sigma_px, **kwargs)
+        self._points: dict[str, np.ndarray] | None = None
+        self._paths: dict[str, Path] = {}
+
+    @abstractmethod
+    def _read_points(self) -> dict[str, np.ndarray]:
+        """Stem → (N, 3) x, y, observer in 0-based pixels, not yet clipped into the image."""
+
+    def _parse(self) -> dict[str, np.ndarray]:
+        if self._points is None:
+            self._points = self._clip_all(self._read_points())
+        return self._points
+
+    def stems(self) -> list[str]:
+        return list(self._parse())
+
+    def image_path(self, stem: str) -> Path:
+        if stem not in self._paths:
+            self._parse()
+        if stem not in self._paths:
+            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
+        return self._paths[stem]
+
+    def _stem_fixations(self, stem: str) -> np.ndarray:
+        return self._parse()[stem]
+
+
+class PerImageFixationDataset(FixationDataset):
+    """A dataset with one fixation file per image, each read (and clipped) when first needed.
+
+    Subclasses implement :meth:`_find_images` (stem → image path), :meth:`_fixation_path`
+    and :meth:`_read_points`. Images whose fixation file is missing are skipped with one
+    warning; :attr:`fixation_file` and :attr:`fixation_kind` word the messages.
+    """
+
+    #: the per-image fixation file as named in messages, e.g. ``FIXATIONLOCS/<stem>.mat``
+    fixation_file = "<stem> fixation file"
+    #: what those files hold, as named in messages
+    fixation_kind = "fixation points"
+
+    def __init__(self, root: str | Path, sigma_px: float | None = None, **kwargs) -> None:
+        super().__init__(root, sigma_px, **kwargs)
+        self._paths: dict[str, Path] | None = None
+        self._points: dict[str, np.ndarray] = {}
+
+    @abstractmethod
+    def _find_images(self) -> dict[str, Path]:
+        """Stem → image path of every stimulus on disk, with or without fixations."""
+
+    @abstractmethod
+    def _fixation_path(self, stem: str) -> Path:
+        """The fixation file of ``stem`` (which may not exist)."""
+
+    @abstractmethod
+    def _read_points(self, stem: str, size: tuple[int, int]) -> np.ndarray:
+        """(N, 3) x, y, observer of ``stem`` (image ``size`` = (H, W)), not yet clipped."""
+
+    def _data_dir(self) -> Path:
+        """The folder named when no image has fixations."""
+        return self.root
+
+    def _index(self) -> dict[str, Path]:
+        if self._paths is None:
+            found = self._find_images()
+            kept = {s: p for s, p in found.items() if self._fixation_path(s).is_file()}
+            self._warn_skipped(sorted(set(found) - set(kept)), self.fixation_file)
+            if not kept:
+                raise EdgesalError(f"{self.name}: no images with {self.fixation_kind} under {self._data_dir()}")
+            self._paths = kept
+        return self._paths
+
+    def stems(self) -> list[str]:
+        return sorted(self._index())
+
+    def image_path(self, stem: str) -> Path:
+        paths = self._index()
+        if stem not in paths:
+            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
+        return paths[stem]
+
+    def _stem_fixations(self, stem: str) -> np.ndarray:
+        if stem not in self._points:
+            size = self._size(stem)
+            self._points[stem], n_out = clip_fixations(self._read_points(stem, size), size)
+            self.n_clipped += n_out
+        return self._points[stem]

@@ -21,7 +21,7 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .common import FixationDataset
+from .common import ParsedFixationDataset
 from .images import IMAGE_SUFFIXES, find_image, list_images
 from .notices import warn
 from .registry import register_dataset
@@ -38,7 +38,7 @@ def assign_observer_ids(labels: list[str]) -> dict[str, int]:
 
 
 @register_dataset("generic")
-class GenericFolderDataset(FixationDataset):
+class GenericFolderDataset(ParsedFixationDataset):
     """A folder with ``stimuli/``, ``fixations.csv`` and optionally ``maps/``."""
 
     name = "generic"
@@ -57,9 +57,6 @@ class GenericFolderDataset(FixationDataset):
             raise EdgesalError(f"fixations file not found: {self.csv_path}")
         if not self.stimuli_dir.is_dir():
             raise EdgesalError(f"stimuli folder not found: {self.stimuli_dir}")
-        self._points: dict[str, np.ndarray] | None = None
-        self._paths: dict[str, Path] = {}
-        self._order: list[str] = []
         self._observer_ids: dict[str, int] = {}
 
     @classmethod
@@ -119,9 +116,7 @@ class GenericFolderDataset(FixationDataset):
                 obs.append(label)
         return rows, list(labels), n_nonfinite
 
-    def _parse(self) -> dict[str, np.ndarray]:
-        if self._points is not None:
-            return self._points
+    def _read_points(self) -> dict[str, np.ndarray]:
         images = list_images(self.stimuli_dir)
         if not images:
             raise EdgesalError(f"no images (*.jpg, *.jpeg, *.png) in {self.stimuli_dir}")
@@ -136,28 +131,12 @@ class GenericFolderDataset(FixationDataset):
             ids = [self._observer_ids[label] for label in obs]
             raw[stem] = np.column_stack([np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64),
                                          np.array(ids, dtype=np.float64)]).reshape(-1, 3)
-        self._points = self._clip_all(raw)
-        self._order = list(self._points)
-        return self._points
-
-    def stems(self) -> list[str]:
-        self._parse()
-        return list(self._order)
-
-    def image_path(self, stem: str) -> Path:
-        if stem not in self._paths:
-            self._parse()
-        if stem not in self._paths:
-            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
-        return self._paths[stem]
+        return raw
 
     def density_map_path(self, stem: str) -> Path | None:
         if not self.maps_dir.is_dir():
             return None
         return find_image(self.maps_dir, stem, MAP_SUFFIXES)
-
-    def _stem_fixations(self, stem: str) -> np.ndarray:
-        return self._parse()[stem]
 
 
 @register_dataset("eyecrowd", folder="eyecrowd_512", autodetect=False)

@@ -21,10 +21,9 @@ from PIL import Image
 
 from edgesal.errors import EdgesalError
 
-from .common import FixationDataset
-from .fixation_points import clip_fixations, points_from_binary_map
+from .common import PerImageFixationDataset
+from .fixation_points import points_from_binary_map
 from .images import find_image, list_images
-from .notices import warn
 from .registry import register_dataset
 
 STIMULI = "ALLSTIMULI"
@@ -43,11 +42,12 @@ def read_gray(path: Path) -> np.ndarray:
 
 
 @register_dataset("mit1003")
-class Mit1003Dataset(FixationDataset):
+class Mit1003Dataset(PerImageFixationDataset):
     """MIT1003 in its official layout (fixations from ``_fixPts``, density from ``_fixMap``)."""
 
     name = "mit1003"
     px_per_degree = 35.0
+    fixation_file = f"{MAPS}/<stem>_fixPts.jpg"
     layout = "mit1003: ALLSTIMULI/<stem>.jpeg + ALLFIXATIONMAPS/<stem>_fixPts.jpg, _fixMap.jpg"
 
     def __init__(self, root: str | Path, sigma_px: float | None = None, **kwargs) -> None:
@@ -55,42 +55,19 @@ class Mit1003Dataset(FixationDataset):
         for sub in (STIMULI, MAPS):
             if not (self.root / sub).is_dir():
                 raise EdgesalError(f"MIT1003 folder not found: {self.root / sub}")
-        self._paths: dict[str, Path] | None = None
-        self._points: dict[str, np.ndarray] = {}
 
     @classmethod
     def matches(cls, root: Path) -> bool:
         return (root / STIMULI).is_dir()
 
-    def _index(self) -> dict[str, Path]:
-        if self._paths is None:
-            images = list_images(self.root / STIMULI)
-            kept = {s: p for s, p in images.items() if (self.root / MAPS / f"{s}_fixPts.jpg").is_file()}
-            missing = sorted(set(images) - set(kept))
-            if missing:
-                shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
-                warn(f"{self.name}: skipped {len(missing)} image(s) without {MAPS}/<stem>_fixPts.jpg ({shown})")
-            if not kept:
-                raise EdgesalError(f"{self.name}: no images with fixation points under {self.root}")
-            self._paths = kept
-        return self._paths
+    def _fixation_path(self, stem: str) -> Path:
+        return self.root / MAPS / f"{stem}_fixPts.jpg"
 
-    def stems(self) -> list[str]:
-        return sorted(self._index())
-
-    def image_path(self, stem: str) -> Path:
-        paths = self._index()
-        if stem not in paths:
-            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
-        return paths[stem]
+    def _find_images(self) -> dict[str, Path]:
+        return list_images(self.root / STIMULI)
 
     def density_map_path(self, stem: str) -> Path | None:
         return find_image(self.root / MAPS, f"{stem}_fixMap", (".jpg", ".jpeg", ".png"))
 
-    def _stem_fixations(self, stem: str) -> np.ndarray:
-        if stem not in self._points:
-            size = self._size(stem)
-            pts = points_from_binary_map(read_gray(self.root / MAPS / f"{stem}_fixPts.jpg"), size)
-            self._points[stem], n_out = clip_fixations(pts, size)
-            self.n_clipped += n_out
-        return self._points[stem]
+    def _read_points(self, stem: str, size: tuple[int, int]) -> np.ndarray:
+        return points_from_binary_map(read_gray(self._fixation_path(stem)), size)

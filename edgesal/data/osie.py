@@ -15,7 +15,7 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .common import FixationDataset
+from .common import ParsedFixationDataset
 from .fixation_points import empty_fixations
 from .matfiles import load_mat
 from .registry import register_dataset
@@ -25,7 +25,7 @@ STIMULI = Path("data/stimuli")
 
 
 @register_dataset("osie")
-class OsieDataset(FixationDataset):
+class OsieDataset(ParsedFixationDataset):
     """OSIE eye-fixation dataset (parses ``fixations.mat`` once, lazily)."""
 
     name = "osie"
@@ -36,16 +36,12 @@ class OsieDataset(FixationDataset):
         super().__init__(root, sigma_px, **kwargs)
         if not (self.root / FIXATIONS_MAT).is_file():
             raise EdgesalError(f"OSIE fixations not found: {self.root / FIXATIONS_MAT}")
-        self._points: dict[str, np.ndarray] | None = None
-        self._order: list[str] = []
 
     @classmethod
     def matches(cls, root: Path) -> bool:
         return (root / FIXATIONS_MAT).is_file()
 
-    def _parse(self) -> dict[str, np.ndarray]:
-        if self._points is not None:
-            return self._points
+    def _read_points(self) -> dict[str, np.ndarray]:
         mat_path = self.root / FIXATIONS_MAT
         entries = np.atleast_1d(load_mat(mat_path, "fixations"))
         raw: dict[str, np.ndarray] = {}
@@ -62,16 +58,10 @@ class OsieDataset(FixationDataset):
                 raw[stem] = np.concatenate(parts) if parts else empty_fixations()
         except AttributeError as exc:
             raise EdgesalError(f"{mat_path}: unexpected structure ({exc}); expected fixations(i).img/.subjects") from None
-        self._points = self._clip_all(raw)
-        self._order = sorted(self._points)
-        return self._points
+        return raw
 
     def stems(self) -> list[str]:
-        self._parse()
-        return list(self._order)
+        return sorted(self._parse())
 
     def image_path(self, stem: str) -> Path:
         return self.root / STIMULI / f"{stem}.jpg"
-
-    def _stem_fixations(self, stem: str) -> np.ndarray:
-        return self._parse()[stem]

@@ -21,7 +21,7 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .common import FixationDataset
+from .common import ParsedFixationDataset
 from .fixation_points import empty_fixations
 from .registry import register_dataset
 
@@ -37,7 +37,7 @@ def _json_path(root: Path, split: str) -> Path | None:
 
 
 @register_dataset("salicon")
-class SaliconDataset(FixationDataset):
+class SaliconDataset(ParsedFixationDataset):
     """SALICON train + val with their official partition."""
 
     name = "salicon"
@@ -48,8 +48,6 @@ class SaliconDataset(FixationDataset):
         self._jsons = {s: p for s in SPLITS if (p := _json_path(self.root, s)) is not None}
         if not self._jsons:
             raise EdgesalError(f"SALICON fixations not found: {self.root}/fixations_{{train,val}}2014.json")
-        self._points: dict[str, np.ndarray] | None = None
-        self._paths: dict[str, Path] = {}
         self._split_of: dict[str, str] = {}
 
     @classmethod
@@ -85,28 +83,13 @@ class SaliconDataset(FixationDataset):
         for stem, arrs in parts.items():
             raw[stem] = np.concatenate(arrs) if arrs else empty_fixations()
 
-    def _parse(self) -> dict[str, np.ndarray]:
-        if self._points is None:
-            raw: dict[str, np.ndarray] = {}
-            for split, path in self._jsons.items():
-                self._read_json(split, path, raw)
-            self._points = self._clip_all(dict(sorted(raw.items())))
-        return self._points
+    def _read_points(self) -> dict[str, np.ndarray]:
+        raw: dict[str, np.ndarray] = {}
+        for split, path in self._jsons.items():
+            self._read_json(split, path, raw)
+        return dict(sorted(raw.items()))
 
     def official_splits(self) -> dict[str, list[str]]:
         """The dataset's own partition: {"train": [...], "val": [...]} (splits present on disk)."""
         points = self._parse()
         return {s: [stem for stem in points if self._split_of[stem] == s] for s in self._jsons}
-
-    def stems(self) -> list[str]:
-        return list(self._parse())
-
-    def image_path(self, stem: str) -> Path:
-        if stem not in self._paths:
-            self._parse()
-        if stem not in self._paths:
-            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
-        return self._paths[stem]
-
-    def _stem_fixations(self, stem: str) -> np.ndarray:
-        return self._parse()[stem]

@@ -19,7 +19,7 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .common import FixationDataset
+from .common import ParsedFixationDataset
 from .fixation_points import empty_fixations
 from .images import find_image
 from .matfiles import load_mat
@@ -30,7 +30,7 @@ STIMULI = Path("data/stimuli")
 
 
 @register_dataset("scene")
-class SceneDataset(FixationDataset):
+class SceneDataset(ParsedFixationDataset):
     """Scene saliency dataset (parses ``fixations.mat`` once, lazily)."""
 
     name = "scene"
@@ -40,16 +40,12 @@ class SceneDataset(FixationDataset):
         super().__init__(root, sigma_px, **kwargs)
         if not (self.root / FIXATIONS_MAT).is_file():
             raise EdgesalError(f"Scene fixations not found: {self.root / FIXATIONS_MAT}")
-        self._points: dict[str, np.ndarray] | None = None
-        self._paths: dict[str, Path] = {}
 
     @classmethod
     def matches(cls, root: Path) -> bool:
         return (root / FIXATIONS_MAT).is_file()
 
-    def _parse(self) -> dict[str, np.ndarray]:
-        if self._points is not None:
-            return self._points
+    def _read_points(self) -> dict[str, np.ndarray]:
         mat_path = self.root / FIXATIONS_MAT
         cells = load_mat(mat_path, "fixations")
         cells = np.asarray(cells, dtype=object)
@@ -75,18 +71,4 @@ class SceneDataset(FixationDataset):
                 rows, cols = cell[:, 0], cell[:, 1]
                 parts.append(np.column_stack([cols - 1.0, rows - 1.0, np.full(len(cell), float(obs))]))
             raw[stem] = np.concatenate(parts) if parts else empty_fixations()
-        self._points = self._clip_all(raw)
-        return self._points
-
-    def stems(self) -> list[str]:
-        return list(self._parse())
-
-    def image_path(self, stem: str) -> Path:
-        if stem not in self._paths:
-            self._parse()
-        if stem not in self._paths:
-            raise EdgesalError(f"{self.name}: unknown image stem {stem!r}")
-        return self._paths[stem]
-
-    def _stem_fixations(self, stem: str) -> np.ndarray:
-        return self._parse()[stem]
+        return raw

@@ -38,7 +38,16 @@ ReplicationPad, CircularPad)
 Custom leaf modules (e.g. a blur implemented with ``F.conv2d``) can get a rule with
 ``register_flop_rule(ModuleClass)`` applied to a function ``(module, input, output) ->
 int``; registered rules are checked first (most derived class wins) and may override the
-built-in ones.
+built-in ones. ``register_flop_rule(ModuleClass, all_inputs=True)`` passes the list of
+*all* input tensors of the call (flattened, e.g. a list of feature maps) instead of the
+first one. Rules for edgesal's own custom leaves are registered below:
+
+=====================================  =====================================================
+``SeparableGaussianBlur``              two 1-D passes, each counted as a convolution with
+                                       ``K = taps``: ``2 * numel_out * (2 * taps + 1)``
+``ConcatDecoder``                      bilinear resizing of every level after the first:
+                                       ``7 * B * h * w * C_level`` (concatenation is free)
+=====================================  =====================================================
 
 Limitations: module hooks do not see functional operations (``x + y`` in residual blocks,
 ``torch.cat``, ``F.interpolate`` / ``F.relu`` called inside a custom ``forward``), so those
@@ -96,28 +105,36 @@ FlopRule = Callable[[nn.Module, Tensor | None, Tensor], int]
 """``(module, first input tensor or None, first output tensor) -> FLOPs of the call``."""
 
 _CUSTOM_RULES: dict[type[nn.Module], FlopRule] = {}
-_R = TypeVar("_R", bound=FlopRule)
+_ALL_INPUT_RULES: set[type[nn.Module]] = set()
+_R = TypeVar("_R", bound=Callable)
 
 
-def register_flop_rule(module_type: type[nn.Module]) -> Callable[[_R], _R]:
+def register_flop_rule(module_type: type[nn.Module], *, all_inputs: bool = False) -> Callable[[_R], _R]:
     """Decorator registering a FLOP rule for ``module_type`` (and its subclasses).
 
     >>> @register_flop_rule(MyBlur)
     ... def _blur_flops(module, inp, out):
     ...     return out.numel() * (2 * module.taps + 1)
+
+    With ``all_inputs=True`` the rule gets the list of all input tensors of the call as
+    its second argument (instead of the first input tensor).
     """
 
     def deco(fn: _R) -> _R:
         _CUSTOM_RULES[module_type] = fn
+        if all_inputs:
+            _ALL_INPUT_RULES.add(module_type)
+        else:
+            _ALL_INPUT_RULES.discard(module_type)
         return fn
 
     return deco
 
 
-def _custom_rule(module: nn.Module) -> FlopRule | None:
+def _custom_rule(module: nn.Module) -> tuple[FlopRule, bool] | None:
     for cls in type(module).__mro__:
         if cls in _CUSTOM_RULES:
-            return _CUSTOM_RULES[cls]
+            return _CUSTOM_RULES[cls], cls in _ALL_INPUT_RULES
     return None
 
 
@@ -199,6 +216,14 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
+def _all_tensors(x: object) -> list[Tensor]:
+    if isinstance(x, Tensor):
+        return [x]
+    if isinstance(x, (tuple, list)):
+        return [t for item in x for t in _all_tensors(item)]
+    return []
+
+
 def _first_tensor(x: object) -> Tensor | None:
     if isinstance(x, Tensor):
         return x
@@ -211,11 +236,19 @@ def _first_tensor(x: object) -> Tensor | None:
 
 
 def _module_flops(
-    module: nn.Module, inp: Tensor | None, out: Tensor, include_bn: bool
+    module: nn.Module, inp: Tensor | None, out: Tensor, include_bn: bool,
+    inputs: list[Tensor] | None = None,
 ) -> int | None:
-    """FLOPs of one call, or None if the module type has no rule."""
-    rule = _custom_rule(module)
-    if rule is not None:
+    """FLOPs of one call, or None if the module type has no rule.
+
+    ``inputs``: all input tensors of the call (for rules registered with ``all_inputs``;
+    defaults to ``[inp]``).
+    """
+    custom = _custom_rule(module)
+    if custom is not None:
+        rule, wants_all = custom
+        if wants_all:
+            return int(rule(module, inputs if inputs is not None else ([inp] if inp is not None else []), out))
         return int(rule(module, inp, out))
     n_out = out.numel()
     if isinstance(module, nn.modules.conv._ConvTransposeNd):
@@ -275,7 +308,8 @@ def count_flops(
         def hook(module: nn.Module, args: tuple, output: object) -> None:
             out = _first_tensor(output)
             inp = _first_tensor(args)
-            flops = _module_flops(module, inp, out, include_bn) if out is not None else None
+            flops = (_module_flops(module, inp, out, include_bn, _all_tensors(args))
+                     if out is not None else None)
             tname = type(module).__name__
             if flops is None:
                 flops = 0
@@ -308,6 +342,28 @@ def count_flops(
         input_shape=tuple(x.shape),
         unsupported=unsupported,
     )
+
+
+# --- rules for edgesal's custom leaf modules -------------------------------------------------
+
+from edgesal.models.decoders import ConcatDecoder  # noqa: E402  (no import cycle: plain torch modules)
+from edgesal.models.heads import SeparableGaussianBlur  # noqa: E402
+
+
+@register_flop_rule(SeparableGaussianBlur)
+def _separable_blur_flops(module: nn.Module, inp: Tensor | None, out: Tensor) -> int:
+    taps = int(module.kx.shape[-1])
+    return 2 * out.numel() * (2 * taps + 1)
+
+
+@register_flop_rule(ConcatDecoder, all_inputs=True)
+def _concat_decoder_flops(module: nn.Module, inputs: list[Tensor], out: Tensor) -> int:
+    levels = list(module.levels)
+    if not inputs or max(levels) >= len(inputs):
+        return 0
+    first = inputs[levels[0]]
+    positions = first.shape[0] * math.prod(first.shape[2:])
+    return sum(INTERP_FLOPS_PER_OUTPUT["bilinear"] * positions * inputs[i].shape[1] for i in levels[1:])
 
 
 __all__ = [

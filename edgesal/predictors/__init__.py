@@ -8,6 +8,7 @@ from edgesal.predictors.registry import (
     register_name_resolver,
     register_predictor,
 )
+from edgesal.predictors import artefact as _artefact  # noqa: F401  (registers)
 from edgesal.predictors import center_bias as _center_bias  # noqa: F401  (registers)
 from edgesal.predictors import peers as _peers  # noqa: F401  (registers)
 from edgesal.predictors import torch_model as _torch_model  # noqa: F401  (registers)

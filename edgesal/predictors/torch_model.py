@@ -16,10 +16,19 @@ from edgesal.predictors.registry import register_file_loader, register_name_reso
 
 def preprocess(image: np.ndarray, input_hw: tuple[int, int], mean, std) -> torch.Tensor:
     """uint8 RGB (H, W, 3) → normalised float tensor (1, 3, h, w) at the model's input size."""
-    x = torch.from_numpy(resize_rgb(image, input_hw)).float().div_(255.0).permute(2, 0, 1)
+    x = torch.from_numpy(np.array(resize_rgb(image, input_hw))).float().div_(255.0).permute(2, 0, 1)
     mean_t = torch.tensor(mean).view(3, 1, 1)
     std_t = torch.tensor(std).view(3, 1, 1)
     return ((x - mean_t) / std_t)[None]
+
+
+def output_to_map(out: torch.Tensor, output_kind: str, size_hw: tuple[int, int]) -> torch.Tensor:
+    """(1, 1, h, w) model output → (1, 1, H, W) map at ``size_hw``: a density summing to 1
+    for ``log_density`` outputs, sigmoid probabilities for ``sigmoid`` logits."""
+    if output_kind == "log_density":
+        dens = F.interpolate(out.exp(), size=size_hw, mode="bilinear", align_corners=False)
+        return dens / dens.sum()
+    return F.interpolate(torch.sigmoid(out), size=size_hw, mode="bilinear", align_corners=False)
 
 
 class TorchModelPredictor(Predictor):
@@ -39,10 +48,7 @@ class TorchModelPredictor(Predictor):
         return self.model(preprocess(image, self.spec.input_hw, self.spec.mean, self.spec.std))
 
     def _density_at(self, out: torch.Tensor, size_hw: tuple[int, int]) -> torch.Tensor:
-        if self.output_kind == "log_density":
-            dens = F.interpolate(out.exp(), size=size_hw, mode="bilinear", align_corners=False)
-            return dens / dens.sum()
-        return F.interpolate(torch.sigmoid(out), size=size_hw, mode="bilinear", align_corners=False)
+        return output_to_map(out, self.output_kind, size_hw)
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         return self._density_at(self._forward(image), image.shape[:2])[0, 0].numpy()

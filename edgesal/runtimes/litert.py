@@ -1,4 +1,4 @@
-"""LiteRT (TFLite) interpreter wrapper with model-file validation."""
+"""LiteRT (TFLite) interpreter wrapper with model-file validation, and its RuntimeSession."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edgesal.errors import EdgesalError
+from edgesal.runtimes.base import RuntimeSession, TensorInfo
 
 TFLITE_MAGIC = b"TFL3"
 
@@ -59,3 +60,30 @@ class LiteRTModel:
                 raise EdgesalError(f"{self.path.name}: no tensor named {name!r}")
             out[name] = self.interpreter.get_tensor(self._tensor_index[name]).copy()
         return out
+
+
+class LiteRTSession(RuntimeSession):
+    """LiteRT backend of :class:`~edgesal.runtimes.base.RuntimeSession` (XNNPACK CPU)."""
+
+    runtime_name = "litert"
+
+    def __init__(self, path: str | Path, num_threads: int = 1):
+        from edgesal.runtimes.metadata import read_metadata
+
+        self.model = LiteRTModel(path, num_threads=num_threads)
+        self._input = next(iter(self.model.inputs.values()))
+        self._output = next(iter(self.model.outputs.values()))
+        super().__init__(self.model.path, read_metadata(self.model.path))
+
+    def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
+        def info(d: dict) -> TensorInfo:
+            scale, zero_point = d["quantization"]
+            return TensorInfo(tuple(int(s) for s in d["shape"]), np.dtype(d["dtype"]), float(scale), int(zero_point))
+
+        return info(self._input), info(self._output)
+
+    def _invoke(self, x: np.ndarray) -> np.ndarray:
+        interp = self.model.interpreter
+        interp.set_tensor(self._input["index"], x)
+        interp.invoke()
+        return interp.get_tensor(self._output["index"]).copy()

@@ -34,6 +34,8 @@ class TrainConfig:
     hflip: bool = True
     max_steps: int | None = None
     threads: int | None = None
+    hint_teacher: str | None = None  # edgesal .pt whose backbone features the student mimics first
+    hint_steps: int = 0
 
     @classmethod
     def from_file(cls, path: str | Path) -> "TrainConfig":

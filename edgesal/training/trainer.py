@@ -117,9 +117,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
         scheduler.load_state_dict(state["scheduler"])
         step, best_val, bad_rounds = state["step"], state["best_val"], state["bad_rounds"]
         history = state.get("meta", {}).get("history", [])
+    if cfg.hint_teacher and cfg.hint_steps and not resume:
+        from edgesal.training.hint import hint_pretrain
+
+        meta_hint = hint_pretrain(model, spec, cfg.hint_teacher, train_arrays, cfg.hint_steps, seed=cfg.seed,
+                                  progress=progress and rank == 0)
+    else:
+        meta_hint = []
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     meta = {"config": cfg.to_dict(), "loss": loss_name, "train_images": len(train_arrays),
-            "teacher_cache": teacher, "world_size": world}
+            "teacher_cache": teacher, "world_size": world, "hint_losses": meta_hint[:1] + meta_hint[-1:]}
     model.train()
     bar = tqdm(total=total_steps, initial=step, desc=f"train {spec.name}", unit="step",
                disable=not progress or rank != 0)

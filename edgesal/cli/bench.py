@@ -1,0 +1,92 @@
+"""``edgesal bench`` (latency / FPS / memory / parity on a device) and ``edgesal report``."""
+
+from __future__ import annotations
+
+import click
+
+from edgesal.errors import EdgesalError
+
+
+def _threads(value: str) -> list[int]:
+    try:
+        threads = [int(t) for t in value.split(",") if t.strip()]
+    except ValueError:
+        raise EdgesalError(f"--threads takes comma-separated integers, e.g. 1,2,4 (got {value!r})") from None
+    if not threads or min(threads) < 1:
+        raise EdgesalError(f"--threads takes positive integers (got {value!r})")
+    return threads
+
+
+def _print_results(doc: dict) -> None:
+    from edgesal.bench.report import report_tables, title
+    from edgesal.cli.tables import print_table
+
+    for name, header, rows in report_tables(doc)[1:]:  # the device table is in the reports
+        print_table(f"{title(doc)}: {name}" if name == "Latency" else name, header, rows)
+    if doc["device"]["emulated"]:
+        click.echo("note: emulated timings (qemu) are not compared with the FPS target")
+
+
+@click.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL_FILE...")
+@click.option("--runtime", default="auto", show_default=True,
+              help="auto (by suffix: .tflite→litert, .onnx→onnxruntime, .xml→openvino, .pt→torch), "
+                   "litert, onnxruntime, openvino or torch")
+@click.option("--threads", default="1", show_default=True, help="comma-separated thread counts, e.g. 1,2,4")
+@click.option("--device", default="local", show_default=True,
+              help="local | ssh:USER@HOST[:PORT] | adb:SERIAL | qemu-aarch64")
+@click.option("--runs", default=50, show_default=True, help="timed runs per model (after warm-up)")
+@click.option("--warmup", default=10, show_default=True, help="untimed warm-up runs per model")
+@click.option("--target-fps", default=30.0, show_default=True, help="pass/fail threshold (not for emulated devices)")
+@click.option("--input", "image", type=click.Path(), help="a real image (preprocessed per model); default: random")
+@click.option("--seed", default=0, show_default=True, help="seed of the random input")
+@click.option("--json", "json_out", type=click.Path(), help="write the result document to this file")
+@click.option("--report", "report_dir", type=click.Path(), help="write bench.json, bench.md, bench.html here")
+@click.option("--no-parity", is_flag=True, help="skip the parity check against <model>.ref.npz")
+@click.option("--no-memory", is_flag=True, help="skip the peak-memory probe")
+@click.option("--strict", is_flag=True, help="exit non-zero when a model misses the FPS target or parity")
+@click.option("--ssh-key", type=click.Path(), help="ssh: identity file (default: $EDGESAL_SSH_KEY / ssh's own)")
+@click.option("--remote-python", help="ssh: the board's Python with numpy + runtime (default python3)")
+@click.option("--benchmark-binary", type=click.Path(),
+              help="adb: TFLite benchmark_model for Android (default: $EDGESAL_BENCHMARK_MODEL)")
+@click.option("--qemu-cache", type=click.Path(), help="qemu-aarch64: sysroot folder (default ~/.cache/edgesal/aarch64)")
+def bench(models, runtime, threads, device, runs, warmup, target_fps, image, seed, json_out, report_dir, no_parity,
+          no_memory, strict, ssh_key, remote_python, benchmark_binary, qemu_cache) -> None:
+    """Time MODEL_FILE(s) on a device: median/p90/p99/min latency, FPS, peak memory, parity.
+
+    Several models are interleaved (A B A B … per run) and reported as ratios to the first.
+    """
+    from edgesal.atomic import write_json
+    from edgesal.bench.devices import DeviceOptions
+    from edgesal.bench.harness import BenchRequest, run_bench
+    from edgesal.bench.report import write_reports
+
+    request = BenchRequest(models=list(models), runtime=runtime, threads=_threads(threads), device=device,
+                           runs=runs, warmup=warmup, target_fps=target_fps, image=image, seed=seed,
+                           parity=not no_parity, memory=not no_memory)
+    options = DeviceOptions(ssh_key=ssh_key, remote_python=remote_python, benchmark_binary=benchmark_binary,
+                            qemu_cache=qemu_cache)
+    doc = run_bench(request, options, log=lambda msg: click.echo(msg, err=True))
+    _print_results(doc)
+    if json_out:
+        write_json(json_out, doc)
+        click.echo(f"json: {json_out}")
+    if report_dir:
+        paths = write_reports(doc, report_dir)
+        click.echo("report: " + ", ".join(str(p) for p in paths.values()))
+    verdict = doc["verdict"]
+    if strict and (verdict["fps"] == "fail" or verdict["parity"] == "fail"):
+        raise EdgesalError(f"bench failed: FPS {verdict['fps']}, parity {verdict['parity']}")
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+def report(path: str) -> None:
+    """Rebuild bench.md and bench.html from a saved bench.json (or the folder holding it)."""
+    from edgesal.bench.report import rebuild
+
+    paths = rebuild(path)
+    click.echo("report: " + ", ".join(str(p) for p in paths.values()))
+
+
+COMMANDS = [bench, report]

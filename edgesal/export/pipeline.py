@@ -1,0 +1,229 @@
+"""``export_model``: convert → parity gate → metadata → publish, for targets × precisions.
+
+Every artefact is built in a hidden staging folder inside ``out``; only after the parity
+gate does it move to its final name (or to ``<name>.failed`` when the gate fails), so an
+interrupted or failed export never leaves a half-written artefact under a loadable name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgesal.errors import EdgesalError
+from edgesal.export import metadata as md
+from edgesal.export.calibration import CalibrationSet, default_calibration_dir, list_calibration_images, \
+    load_calibration
+from edgesal.export.formats import ExportFormat, check_precision, get_format, parse_options
+from edgesal.export.parity import DEFAULT_THRESHOLDS, ParityReport, compare, load_parity_samples, \
+    preprocess_samples, torch_outputs
+
+
+@dataclass
+class ExportRequest:
+    """What ``edgesal export`` asks for (defaults = the CLI's)."""
+
+    model: str = "default"
+    targets: tuple[str, ...] = ("onnx",)
+    precisions: tuple[str, ...] = ("fp32",)
+    calib: str | None = None
+    imgsz: tuple[int, int] | None = None
+    out: str = "export"
+    parity_images: int = 20
+    parity_data: str | None = "osie"
+    thresholds: dict = field(default_factory=dict)  # min_cc / max_kl / max_dauc / max_dnss overrides
+    options: list[str] = field(default_factory=list)  # NAME=VALUE, validated per target
+    debug_parity: bool = False
+    latency_runs: int = 20
+    calib_max_images: int | None = 300
+
+
+@dataclass
+class ArtefactResult:
+    target: str
+    precision: str
+    path: Path  # final loadable file, or the .failed path
+    size_bytes: int
+    parity: ParityReport
+    latency_ms: float | None
+    metadata: dict
+    debug: list[dict] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.parity.passed
+
+    def row(self) -> dict:
+        p = self.parity
+        return {"target": self.target, "precision": self.precision, "file": str(self.path),
+                "size_mb": round(self.size_bytes / 2**20, 3), "cc": p.cc, "kl": p.kl, "dauc": p.dauc,
+                "dnss": p.dnss, "latency_ms_1thread": self.latency_ms, "passed": self.passed,
+                "failures": p.failures}
+
+
+def _converter(fmt: ExportFormat):
+    module, func = fmt.converter.split(":")
+    return getattr(importlib.import_module(f"edgesal.export.{module}"), func)
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def measure_latency(session, x: np.ndarray, runs: int = 20, warmup: int = 3) -> float:
+    """Median wall time (ms) of ``session.run(x)`` after ``warmup`` runs."""
+    for _ in range(warmup):
+        session.run(x)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        session.run(x)
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(statistics.median(times))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _publish(staged_root: Path, final_root: Path, passed: bool) -> Path:
+    """Move the staged artefact (file or folder, with sidecars) to its final or ``.failed`` name.
+
+    Earlier artefacts of the same name (and their sidecars) are removed first, so a stale
+    artefact never sits beside a failed one. Returns the new root path.
+    """
+    failed_root = final_root.with_name(final_root.name + ".failed")
+    for path in (final_root, failed_root, md.sidecar_path(final_root), md.ref_path(final_root)):
+        _remove(path)
+    if not passed:
+        staged_root.replace(failed_root)
+        return failed_root
+    for side, final_side in ((md.sidecar_path(staged_root), md.sidecar_path(final_root)),
+                             (md.ref_path(staged_root), md.ref_path(final_root))):
+        if side.exists():  # single-file artefacts keep their sidecars beside them
+            side.replace(final_side)
+    staged_root.replace(final_root)
+    return final_root
+
+
+def _resolve_model(request: ExportRequest):
+    from edgesal.model_info import resolve_torch_model
+
+    model, spec, source = resolve_torch_model(request.model)
+    if model is None:
+        raise EdgesalError(f"cannot export {request.model!r}: give a registered architecture, a shipped model "
+                           "name or an edgesal .pt checkpoint")
+    if request.imgsz:
+        spec = spec.with_input_hw(tuple(request.imgsz))
+    return model.eval(), spec, source
+
+
+def _stem(name: str, spec, precision: str, imgsz) -> str:
+    size = f"_{spec.input_hw[0]}x{spec.input_hw[1]}" if imgsz else ""
+    return f"{name}{size}_{precision}"
+
+
+def export_artefact(model, spec, source: dict, fmt: ExportFormat, precision: str, options: dict,
+                    calibration: CalibrationSet | None, parity_inputs: np.ndarray, reference: np.ndarray,
+                    samples, parity_source: str, thresholds, out_dir: Path, latency_runs: int = 20,
+                    debug_parity: bool = False) -> ArtefactResult:
+    """Build, gate and publish one artefact."""
+    from edgesal.runtimes import load_runtime
+
+    name = source.get("name") or spec.name
+    stem = _stem(name, spec, precision, source.get("imgsz"))
+    loadable_rel = fmt.artefact_name(stem)
+    final_root = out_dir / loadable_rel.split("/")[0]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".staging-") as tmp:
+        staged = Path(tmp) / loadable_rel
+        _converter(fmt)(model, spec, precision, calibration, staged, options)
+        session = load_runtime(staged, num_threads=1)
+        exported = session.run(parity_inputs)
+        parity = compare(reference, exported, spec.output_kind, samples, thresholds, parity_source)
+        latency = measure_latency(session, parity_inputs[:1], runs=latency_runs) if latency_runs else None
+        meta = md.build_metadata(name=name, spec=spec, source=source, target=fmt.name, precision=precision,
+                                 options=options, session=session, calibration=calibration, parity=parity)
+        del session
+        debug = None
+        if debug_parity:
+            from edgesal.export.debug_parity import locate_divergence
+
+            debug = locate_divergence(model, spec, staged, parity_inputs[:1], thresholds.min_cc)
+        from edgesal.runtimes.metadata import write_metadata
+
+        write_metadata(staged, meta)
+        if parity.passed:
+            md.write_sidecar(staged, meta)
+            md.write_reference(staged, parity_inputs, reference, spec.output_kind)
+        root = _publish(Path(tmp) / final_root.name, final_root, parity.passed)
+    path = out_dir / loadable_rel if parity.passed else root
+    return ArtefactResult(fmt.name, precision, path, _size(root), parity, latency, meta, debug)
+
+
+def export_model(request: ExportRequest) -> list[ArtefactResult]:
+    """Export ``request.model`` to every requested target × precision; write the reports."""
+    jobs = []
+    formats = [get_format(t) for t in request.targets]
+    _check_option_names(formats, request.options)
+    for fmt in formats:
+        options = parse_options(fmt, _options_for(fmt, request.options))
+        for precision in request.precisions:
+            jobs.append((fmt, check_precision(fmt, precision), options))
+    needs_calib = any(p == "int8" for _, p, _ in jobs)
+    calib_dir = Path(request.calib) if request.calib else None
+    if calib_dir is not None:
+        list_calibration_images(calib_dir)  # fail fast on a missing / empty folder
+    model, spec, source = _resolve_model(request)
+    source = {**source, "imgsz": request.imgsz}
+    calibration = (load_calibration(calib_dir, spec.input_hw, spec.mean, spec.std, request.calib_max_images)
+                   if needs_calib else None)
+    fallback = calibration.paths if calibration else list_calibration_images(calib_dir or default_calibration_dir())
+    samples, parity_source = load_parity_samples(request.parity_data, request.parity_images, fallback)
+    inputs = preprocess_samples(samples, spec)
+    reference = torch_outputs(model, inputs)
+    out_dir = Path(request.out)
+    results = []
+    for fmt, precision, options in jobs:
+        thresholds = DEFAULT_THRESHOLDS[precision].override(**request.thresholds)
+        results.append(export_artefact(model, spec, source, fmt, precision, options,
+                                       calibration if precision == "int8" else None, inputs, reference, samples,
+                                       parity_source, thresholds, out_dir, request.latency_runs,
+                                       request.debug_parity))
+    from edgesal.export.report import write_reports
+
+    write_reports(out_dir, request, source, results)
+    return results
+
+
+def _option_name(pair: str) -> str:
+    if "=" not in pair:
+        raise EdgesalError(f"option {pair!r} is not NAME=VALUE")
+    return pair.split("=", 1)[0].strip().lower()
+
+
+def _check_option_names(formats: list[ExportFormat], pairs: list[str]) -> None:
+    """Every ``--opt`` must belong to at least one requested target."""
+    known = {o.name for f in formats for o in f.options}
+    for pair in pairs:
+        if _option_name(pair) not in known:
+            hint = difflib.get_close_matches(_option_name(pair), list(known), n=1)
+            raise EdgesalError(f"unknown option {_option_name(pair)!r} for {', '.join(f.name for f in formats)}"
+                               + (f"; did you mean {hint[0]!r}?" if hint else f" (options: {', '.join(known) or 'none'})"))
+
+
+def _options_for(fmt: ExportFormat, pairs: list[str]) -> list[str]:
+    """``--opt`` pairs that apply to ``fmt`` (with several targets, each takes its own)."""
+    names = {o.name for o in fmt.options}
+    return [p for p in pairs if _option_name(p) in names]

@@ -1,0 +1,192 @@
+"""FLOP cost of a (partly pruned) network and the saving ΔC_k of removing each group.
+
+The cost model re-evaluates ``edgesal.models.flops``' per-module rules on the traced graph
+with the channel counts that remain when some groups are removed, so that
+
+    ``FlopCostModel.total(alive) == count_flops(physically_pruned_model).total_flops``
+
+exactly (tested). Convolutions use the paper's ``H·W·C_out·(2·C_in/groups·K² + 1)`` with
+the *current* channel counts (a depthwise convolution keeps groups = channels); linear
+layers ``rows·out·(2·in + 1)``; every other childless module is counted by its
+``flops.py`` rule evaluated on shape-only (``meta``) tensors of the reduced shapes
+(activations, pooling, upsampling, ``SeparableGaussianBlur``, ``ConcatDecoder`` …). Like
+``count_flops``, functional operations outside modules (``x + y``, ``F.interpolate`` in a
+custom ``forward``) are not counted.
+
+``ΔC_k`` (:meth:`FlopCostModel.savings`) is the exact reduction of that total when group
+``k`` is removed from the current network: the producer's output channels, the pass-through
+layers' channels, *and* the consumers' input channels (which lowers the cost of every
+remaining output map of the next layer). It therefore changes whenever a neighbour is
+pruned, and is recomputed after every pruning step (incrementally: only groups sharing a
+module with the removed group are re-evaluated).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgesal.models.flops import _module_flops
+from edgesal.pruning.dependency import DependencyGraph, FlopUnit, flatten_args, unflatten_args
+
+
+class FlopCostModel:
+    """FLOPs of the traced network as a function of which groups are alive.
+
+    ``include_bn`` as in :func:`edgesal.models.flops.count_flops`.
+    """
+
+    def __init__(self, graph: DependencyGraph, include_bn: bool = False):
+        self.graph = graph
+        self.include_bn = include_bn
+        values = graph.values
+        self.full_counts = np.array([v.channels for v in values], dtype=np.int64)
+        # per unit: the value indices it touches (inputs + output)
+        self._unit_values: list[list[int]] = []
+        for u in graph.units:
+            vs = [x for x, is_t in zip(u.arg_leaves, self._tensor_mask(u)) if is_t]
+            if u.output is not None:
+                vs.append(u.output)
+            self._unit_values.append(sorted(set(vs)))
+        # per group: {value: number of its channels in that value}
+        self.group_counts: list[dict[int, int]] = [
+            {v: len(ch) for v, ch in g.elements.items()} for g in graph.groups
+        ]
+        value_units: dict[int, list[int]] = {}
+        for ui, vs in enumerate(self._unit_values):
+            for v in vs:
+                value_units.setdefault(v, []).append(ui)
+        self.group_units: list[list[int]] = [
+            sorted({ui for v in gc for ui in value_units.get(v, [])}) for gc in self.group_counts
+        ]
+        self.unit_groups: list[set[int]] = [set() for _ in graph.units]
+        for k, units in enumerate(self.group_units):
+            for ui in units:
+                self.unit_groups[ui].add(k)
+        self._cache: dict[tuple, int] = {}
+        self._savings: np.ndarray | None = None
+        self._alive: np.ndarray | None = None
+        self._counts: np.ndarray | None = None
+
+    @staticmethod
+    def _tensor_mask(u: FlopUnit) -> list[bool]:
+        return u.tensor_leaf
+
+    # --- counts -----------------------------------------------------------------------------
+    def counts(self, alive: np.ndarray) -> np.ndarray:
+        """Remaining channels of every traced value when only ``alive`` groups stay."""
+        counts = self.full_counts.copy()
+        for k in np.nonzero(~np.asarray(alive, dtype=bool))[0]:
+            for v, n in self.group_counts[k].items():
+                counts[v] -= n
+        return counts
+
+    # --- per-unit cost ----------------------------------------------------------------------
+    def unit_cost(self, ui: int, counts: np.ndarray) -> int:
+        vs = self._unit_values[ui]
+        key = (ui, *(int(counts[v]) for v in vs))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        cost = self._evaluate(self.graph.units[ui], counts)
+        self._cache[key] = cost
+        return cost
+
+    def _shape(self, v: int, counts: np.ndarray) -> tuple[int, ...]:
+        shape = list(self.graph.values[v].shape)
+        if len(shape) >= 2:
+            shape[1] = int(counts[v])
+        return tuple(shape)
+
+    def _evaluate(self, u: FlopUnit, counts: np.ndarray) -> int:
+        m = u.module
+        tensor_args = [x for x, t in zip(u.arg_leaves, self._tensor_mask(u)) if t]
+        if u.output is None:
+            return 0
+        out_shape = self._shape(u.output, counts)
+        n_out = math.prod(out_shape)
+        if isinstance(m, nn.modules.conv._ConvNd) and not isinstance(m, nn.modules.conv._ConvTransposeNd):
+            k = math.prod(m.kernel_size)
+            c_in = int(counts[tensor_args[0]]) if tensor_args else m.in_channels
+            if m.groups == 1:
+                per_in = c_in
+            elif m.groups == m.in_channels == m.out_channels:  # depthwise: groups follow channels
+                per_in = 1
+            else:
+                per_in = m.in_channels // m.groups
+            return n_out * (2 * per_in * k + 1)
+        if isinstance(m, nn.Linear):
+            c_in = int(counts[tensor_args[0]]) if tensor_args else m.in_features
+            return n_out * (2 * c_in + 1)
+        # any other rule: evaluate it on meta tensors of the reduced shapes
+        meta_leaves = []
+        for x, is_t in zip(u.arg_leaves, self._tensor_mask(u)):
+            meta_leaves.append(torch.empty(self._shape(x, counts), device="meta") if is_t else x)
+        args = unflatten_args(meta_leaves, u.args_spec)
+        inputs = [t for t in flatten_args(args)[0] if isinstance(t, torch.Tensor)]
+        out = torch.empty(out_shape, device="meta")
+        flops = _module_flops(m, inputs[0] if inputs else None, out, self.include_bn, inputs)
+        return int(flops or 0)
+
+    # --- totals and savings -----------------------------------------------------------------
+    def total(self, alive: np.ndarray | None = None) -> int:
+        """FLOPs of the network with only ``alive`` groups (all groups when None)."""
+        counts = self.full_counts if alive is None else self.counts(alive)
+        return sum(self.unit_cost(ui, counts) for ui in range(len(self.graph.units)))
+
+    def _saving(self, k: int, counts: np.ndarray) -> int:
+        after = counts.copy()
+        for v, n in self.group_counts[k].items():
+            after[v] -= n
+        if (after[list(self.group_counts[k])] < 1).any():
+            return 0
+        return sum(self.unit_cost(ui, counts) - self.unit_cost(ui, after) for ui in self.group_units[k])
+
+    def eligible(self, alive: np.ndarray) -> np.ndarray:
+        """Groups that are alive and whose removal leaves ≥ 1 channel in every tensor they touch."""
+        alive = np.asarray(alive, dtype=bool)
+        counts = self.counts(alive) if self._counts is None or not np.array_equal(alive, self._alive) \
+            else self._counts
+        ok = alive.copy()
+        for k in np.nonzero(alive)[0]:
+            for v, n in self.group_counts[k].items():
+                if counts[v] - n < 1:
+                    ok[k] = False
+                    break
+        return ok
+
+    def savings(self, alive: np.ndarray) -> np.ndarray:
+        """ΔC_k ≥ 0 for every group (FLOPs saved by removing it now; 0 if not alive).
+
+        Cached: after :meth:`remove` only the groups sharing a module with the removed
+        group are re-evaluated.
+        """
+        alive = np.asarray(alive, dtype=bool)
+        if self._savings is None or self._alive is None or not np.array_equal(alive, self._alive):
+            self._alive = alive.copy()
+            self._counts = self.counts(alive)
+            self._savings = np.array(
+                [self._saving(k, self._counts) if alive[k] else 0 for k in range(len(alive))], dtype=np.int64
+            )
+        return self._savings.copy()
+
+    def remove(self, alive: np.ndarray, k: int) -> np.ndarray:
+        """Mark group ``k`` removed; returns the new alive vector and updates the savings."""
+        alive = np.asarray(alive, dtype=bool)
+        self.savings(alive)  # make sure the cache is for ``alive``
+        new_alive = alive.copy()
+        new_alive[k] = False
+        counts = self._counts.copy()
+        for v, n in self.group_counts[k].items():
+            counts[v] -= n
+        touched = {j for ui in self.group_units[k] for j in self.unit_groups[ui]}
+        savings = self._savings.copy()
+        savings[k] = 0
+        for j in touched:
+            if new_alive[j]:
+                savings[j] = self._saving(j, counts)
+        self._alive, self._counts, self._savings = new_alive, counts, savings
+        return new_alive

@@ -1,0 +1,79 @@
+"""Which group to prune next: a fixed loss/FLOP trade-off β, or the hyperparameter-free β*.
+
+Notation: ``Δ_k`` = criterion score (for Fisher, the estimated loss increase in nats per
+data point), ``ΔC_k`` ≥ 0 = FLOPs saved by removing ``k`` now, ``C_0`` = FLOPs of the model
+when pruning started. The cost is normalised by ``C_0``, so ``c_k = ΔC_k / C_0`` is the
+fraction of the original compute that ``k`` saves and β has units "loss per whole model":
+β = 0.01 accepts a loss increase of 1e-4 nats for removing 1 % of the original FLOPs.
+Normalising makes β comparable across input sizes and architectures.
+
+* **fixed β** — prune ``argmin_k Δ_k − β·c_k``: the first-order change of ``L + β·C/C_0``
+  (the paper writes ``Δ_k + β·ΔC_k`` with ``ΔC_k`` the *change* of the cost, which is
+  negative; here savings are positive, hence the minus sign). β = 0 is pure loss-based
+  pruning.
+* **β\\*** — prune ``argmin_k Δ_k / c_k``: the map with the smallest loss increase per
+  saved (normalised) FLOP. ``β_k = Δ_k / c_k`` is the smallest trade-off at which removing
+  ``k`` stops increasing ``L + β·C/C_0``; β* picks the map that becomes worth removing first
+  as β grows from 0, and records the implied β at every step (``beta_k`` in the history).
+
+Exact ties (e.g. several dead maps with score 0) go to the larger saving, then the lowest
+group index; groups that are removed or would leave a tensor without
+channels are never chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Choice:
+    index: int  # -1: nothing eligible
+    objective: float
+    beta_k: float  # Δ_k / c_k (the trade-off at which removing k is neutral)
+
+
+def select_group(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, *, beta: float = 0.0,
+                 beta_star: bool = False, flops_ref: float = 1.0) -> Choice:
+    """Pick one group (see the module docstring for the two rules)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    c = np.asarray(savings, dtype=np.float64) / float(flops_ref)
+    eligible = np.asarray(eligible, dtype=bool) & np.isfinite(scores)
+    if not eligible.any():
+        return Choice(-1, float("inf"), float("nan"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(c > 0, scores / np.where(c > 0, c, 1.0), np.inf)
+    obj = ratio.copy() if beta_star else scores - beta * c
+    obj[~eligible] = np.inf
+    best = np.min(obj)
+    if not np.isfinite(best):
+        return Choice(-1, float("inf"), float("nan"))
+    tied = np.nonzero(obj == best)[0]
+    k = int(tied[np.argmax(c[tied])])  # exact ties (e.g. dead maps, score 0): larger saving first
+    return Choice(k, float(obj[k]), float(ratio[k]))
+
+
+def parse_flop_target(value: str | float | int | None, flops_ref: int) -> int | None:
+    """FLOP target → absolute FLOPs. ``0.5`` or ``"50%"``: fraction of ``flops_ref`` (the
+    unpruned model); ``"0.3G"`` / ``"0.3GFLOPs"`` / ``"250M"``: absolute FLOPs."""
+    if value is None:
+        return None
+    from edgesal.errors import EdgesalError
+
+    text = str(value).strip().lower().replace("flops", "").replace("flop", "")
+    try:
+        if text.endswith("%"):
+            frac = float(text[:-1]) / 100
+        elif text.endswith("g"):
+            return int(float(text[:-1]) * 1e9)
+        elif text.endswith("m"):
+            return int(float(text[:-1]) * 1e6)
+        else:
+            frac = float(text)
+    except ValueError:
+        raise EdgesalError(f"cannot read FLOP target {value!r} (use 0.5, 50%, 0.3G or 250M)") from None
+    if not 0 < frac <= 1:
+        raise EdgesalError(f"FLOP target fraction must be in (0, 1], got {value!r} (absolute: 0.3G)")
+    return int(frac * flops_ref)

@@ -1,0 +1,262 @@
+"""``prune-sweep``: methods × β × prune counts → a Pareto table of cost vs. accuracy.
+
+One pruning run per (method, β) goes up to the largest prune count and saves a snapshot at
+every requested count (greedy pruning is sequential, so the smaller counts are prefixes of
+the larger). Each snapshot is optionally fine-tuned, then measured: FLOPs (paper formula,
+``count_flops``), parameters, ONNX-Runtime single-thread latency (legacy TorchScript
+exporter, opset 17, when ``onnxruntime`` is installed) and ``edgesal.evaluation.evaluate``
+metrics (AUC-Judd, NSS, CC, log-likelihood for log-density models) on an evaluation split.
+Rows are resumable (each run folder keeps ``results.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgesal.atomic import atomic_path, write_json, write_text
+from edgesal.errors import EdgesalError
+from edgesal.models import load_checkpoint, save_checkpoint
+from edgesal.models.checkpoint import read_checkpoint
+from edgesal.models.flops import count_flops, count_params
+from edgesal.models.registry import ModelSpec
+from edgesal.pruning.prune import _Data, _Objective, finetune, prune_model, resolve_model
+from edgesal.pruning.rebuild import pruned_channel_config
+from edgesal.training.arrays import load_training_arrays
+
+TABLE_KEYS = ("method", "beta", "pruned_maps", "gflops", "mparams", "latency_ms", "auc_judd", "nss", "cc", "ll")
+
+
+def measure_onnx_latency(model: nn.Module, input_hw: tuple[int, int], runs: int = 20, warmup: int = 3) -> float | None:
+    """Median single-image latency (ms) of ``model`` exported to ONNX under ONNX Runtime with
+    one intra-op and one inter-op thread; None if onnxruntime is missing or export fails."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    model = model.eval()
+    x = torch.zeros(1, 3, *input_hw)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=17,
+                                  input_names=["image"], output_names=["output"])
+        except Exception as exc:  # noqa: BLE001 - latency is optional
+            warnings.warn(f"ONNX export failed, no latency: {type(exc).__name__}: {exc}", stacklevel=2)
+            return None
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        feed = {"image": x.numpy()}
+        for _ in range(warmup):
+            sess.run(None, feed)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            sess.run(None, feed)
+            times.append((time.perf_counter() - t) * 1e3)
+    return float(np.median(times))
+
+
+def evaluate_model(model: nn.Module, spec: ModelSpec, data: str, split: str, limit: int | None) -> dict:
+    """Mean metrics of ``model`` on ``data``/``split`` (first ``limit`` images)."""
+    from edgesal.evaluation import evaluate, predictor_source
+    from edgesal.predictors.torch_model import TorchModelPredictor
+
+    threads = torch.get_num_threads()
+    try:
+        result = evaluate(data, predictor_source(TorchModelPredictor(model.eval(), spec)), split=split,
+                          limit=limit, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    return result.to_json()
+
+
+def measure(model: nn.Module, spec: ModelSpec, eval_data: str | None, eval_split: str, limit: int | None,
+            latency: bool) -> dict:
+    """FLOPs, params, latency and metrics of one model."""
+    model = model.eval()
+    flops = count_flops(model, (1, 3, *spec.input_hw)).total_flops
+    row = {"flops": flops, "gflops": round(flops / 1e9, 6), "params": count_params(model),
+           "mparams": round(count_params(model) / 1e6, 6),
+           "latency_ms": measure_onnx_latency(model, spec.input_hw) if latency else None}
+    if eval_data:
+        metrics = evaluate_model(model, spec, eval_data, eval_split, limit)
+        row.update({k: metrics.get(k) for k in ("auc_judd", "nss", "cc", "ll", "n_images")})
+    return row
+
+
+def pareto_flags(rows: list[dict], metric: str = "auc_judd") -> list[bool]:
+    """True for rows no other row beats (FLOPs ≤ and metric ≥, one strictly)."""
+    flags = []
+    for r in rows:
+        m = r.get(metric)
+        if m is None or not math.isfinite(m):
+            flags.append(False)
+            continue
+        dominated = any(
+            o is not r and o.get(metric) is not None and o["flops"] <= r["flops"] and o[metric] >= m
+            and (o["flops"] < r["flops"] or o[metric] > m)
+            for o in rows
+        )
+        flags.append(not dominated)
+    return flags
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "*" if v else ""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def markdown_table(rows: list[dict], metric: str) -> str:
+    keys = list(TABLE_KEYS) + ["pareto"]
+    lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
+    for r in sorted(rows, key=lambda r: (r["flops"], r["method"])):
+        lines.append("| " + " | ".join(_fmt(r.get(k)) for k in keys) + " |")
+    return "\n".join(lines) + f"\n\npareto: optimal in FLOPs vs {metric} (* = no other row has fewer FLOPs and a higher {metric})\n"
+
+
+def plot(rows: list[dict], path: Path, metric: str) -> Path | None:
+    """AUC-J (and LL when available) vs GFLOPs, one line per (method, β)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [m for m in (metric, "ll") if any(r.get(m) is not None for r in rows)]
+    metrics = list(dict.fromkeys(metrics))
+    if not metrics:
+        return None
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4.2), squeeze=False)
+    series: dict[str, list[dict]] = {}
+    for r in rows:
+        label = r["method"] if r["method"] == "unpruned" else f"{r['method']} β={r['beta']}"
+        series.setdefault(label, []).append(r)
+    base = [r for r in rows if r["method"] == "unpruned"]
+    for ax, m in zip(axes[0], metrics):
+        for label, rs in series.items():
+            if label == "unpruned":
+                continue
+            pts = sorted(base + rs, key=lambda r: r["flops"])
+            pts = [r for r in pts if r.get(m) is not None]
+            ax.plot([r["gflops"] for r in pts], [r[m] for r in pts], marker="o", label=label)
+        for r in base:
+            if r.get(m) is not None:
+                ax.scatter([r["gflops"]], [r[m]], marker="*", s=150, color="black", zorder=5, label="unpruned")
+        ax.set_xlabel("GFLOPs (paper formula)")
+        ax.set_ylabel({"auc_judd": "AUC-Judd", "ll": "log-likelihood (bits/fix. vs. baseline)"}.get(m, m))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _beta_label(beta) -> str:
+    return "star" if beta == "star" else f"{float(beta):g}"
+
+
+def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list, prune_counts: list[int],
+                out: str | Path = "runs/prune_sweep", retrain: bool = True, finetune_steps: int = 0,
+                eval_data: str | None = None, eval_split: str = "val", limit: int | None = 50,
+                latency: bool = True, metric: str = "auc_judd", progress: bool = True, **prune_options) -> list[dict]:
+    """Run every (method, β) up to ``max(prune_counts)``, measure every snapshot; returns rows.
+
+    ``betas``: floats and/or ``"star"`` (β*). ``retrain=False``: no SGD during pruning and
+    no fine-tuning (pure signal quality). Writes ``sweep.json``, ``sweep.md``, ``sweep.png``.
+    """
+    out = Path(out)
+    counts = sorted({int(n) for n in prune_counts if int(n) > 0})
+    if not counts:
+        raise EdgesalError("give at least one prune count > 0")
+    if eval_data is None:
+        first = data[0]
+        if first.startswith("images:"):
+            raise EdgesalError("give --eval NAME[:SPLIT] (the training source has no fixations)")
+        eval_data = first.partition(":")[0]
+    elif ":" in eval_data and not Path(eval_data).exists():
+        eval_data, _, eval_split = eval_data.rpartition(":")
+
+    base_model, spec, _ = resolve_model(model)
+    rows: list[dict] = []
+    base_file = out / "unpruned.json"
+    if base_file.exists():
+        base_row = json.loads(base_file.read_text())
+    else:
+        base_row = {"method": "unpruned", "beta": None, "pruned_maps": 0,
+                    **measure(base_model, spec, eval_data, eval_split, limit, latency)}
+        write_json(base_file, base_row)
+    rows.append(base_row)
+
+    for method in methods:
+        for beta in betas:
+            run = out / f"{method}_beta{_beta_label(beta)}"
+            results_path = run / "results.json"
+            done = json.loads(results_path.read_text()) if results_path.exists() else {}
+            if all(str(n) in done for n in counts):
+                rows.extend(done[str(n)] for n in counts)
+                continue
+            resume = (run / "state.pt").exists()
+            result = prune_model(model, data, method=method, beta=0.0 if beta == "star" else float(beta),
+                                 beta_star=beta == "star", n_prune=max(counts), snapshots=counts,
+                                 out=run, resume=resume, retrain=retrain, finetune_steps=0, progress=progress,
+                                 **prune_options)
+            arrays = objective = stream = None
+            for n in counts:
+                if str(n) in done:
+                    rows.append(done[str(n)])
+                    continue
+                path = result.snapshots.get(n)
+                if path is None:  # ran out of prunable maps before n
+                    continue
+                snap, snap_spec, _ = load_checkpoint(path)
+                if retrain and finetune_steps > 0:
+                    if arrays is None:
+                        opts = result.meta["pruning"]
+                        arrays = load_training_arrays(list(data), spec.input_hw,
+                                                      prune_options.get("cache_dir", "runs/cache"),
+                                                      prune_options.get("teacher_cache"), False)
+                        objective = _Objective(spec, opts.get("loss"), opts.get("signal_loss"),
+                                               arrays.teacher is not None)
+                        stream = _Data(arrays, spec, int(opts["batch"]), int(opts["seed"]),
+                                       prune_options.get("hflip", True))
+                    finetune(snap, stream, objective, finetune_steps, prune_options.get("lr", 0.0025),
+                             prune_options.get("momentum", 0.9), prune_options.get("weight_decay", 0.0),
+                             prune_options.get("bn", "eval"), progress=False)
+                    path = run / "snapshots" / f"pruned_{n}_ft{finetune_steps}.pt"
+                    snap_meta = read_checkpoint(result.snapshots[n]).get("meta", {})
+                    save_checkpoint(path, snap, snap_spec, meta={
+                        **snap_meta, "pruned_channels": pruned_channel_config(snap), "finetune_steps": finetune_steps})
+                row = {"method": method, "beta": _beta_label(beta), "pruned_maps": n,
+                       **measure(snap, snap_spec, eval_data, eval_split, limit, latency), "path": str(path)}
+                done[str(n)] = row
+                write_json(results_path, done)
+                rows.append(row)
+
+    for r, flag in zip(rows, pareto_flags(rows, metric)):
+        r["pareto"] = flag
+    write_json(out / "sweep.json", {"eval": {"data": eval_data, "split": eval_split, "limit": limit},
+                                    "metric": metric, "retrain": retrain, "finetune_steps": finetune_steps,
+                                    "rows": rows})
+    write_text(out / "sweep.md", markdown_table(rows, metric))
+    plot(rows, out / "sweep.png", metric)
+    return rows

@@ -45,7 +45,7 @@ e.g. 0.3 is the double nearest to 0.3, as MATLAB's ``0:0.1:1`` produces.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -128,9 +128,31 @@ def _split_auc(pos: np.ndarray, neg: np.ndarray, step: float) -> float:
     return float(_trapezoid(tp_curve, fp_curve).mean())
 
 
-def _check_splits(n_splits: int) -> None:
+def _split_fixation_map(fixation_map: Any, n_splits: int) -> np.ndarray:
+    """Check ``n_splits`` and return the boolean fixation map (Borji / shuffled AUC)."""
     if int(n_splits) < 1:
         raise MetricInputError(f"n_splits must be >= 1, got {n_splits}")
+    return as_fixation_map(fixation_map)
+
+
+def _sampled_auc(
+    saliency: Any,
+    fix: np.ndarray,
+    step: float,
+    seed: int | None,
+    draw_negatives: Callable[[np.ndarray, int, np.random.Generator], np.ndarray],
+) -> float:
+    """The fixed-grid AUC of Borji and shuffled AUC, which differ only in their negatives.
+
+    ``saliency`` is resized to ``fix`` and min-max normalised; the positives are its values
+    at the fixated pixels; ``draw_negatives(sal, n_pos, rng)`` returns the (S, N) negative
+    values of every split from that normalised map, drawing from
+    ``numpy.random.default_rng(seed)``.
+    """
+    sal = minmax_normalise(prepare_map(saliency, fix.shape))
+    pos = sal[fix]
+    neg = draw_negatives(sal, pos.size, np.random.default_rng(seed))
+    return _split_auc(pos, neg, step)
 
 
 def auc_borji(
@@ -152,13 +174,12 @@ def auc_borji(
     Returns:
         Mean AUC over the splits.
     """
-    _check_splits(n_splits)
-    fix = as_fixation_map(fixation_map)
-    sal = minmax_normalise(prepare_map(saliency, fix.shape)).ravel()
-    pos = sal[fix.ravel()]
-    rng = np.random.default_rng(seed)
-    neg = sal[rng.integers(0, sal.size, size=(int(n_splits), pos.size))]
-    return _split_auc(pos, neg, step)
+    fix = _split_fixation_map(fixation_map, n_splits)
+
+    def uniform_pixels(sal: np.ndarray, n_pos: int, rng: np.random.Generator) -> np.ndarray:
+        return sal.ravel()[rng.integers(0, sal.size, size=(int(n_splits), n_pos))]
+
+    return _sampled_auc(saliency, fix, step, seed, uniform_pixels)
 
 
 def auc_shuffled(
@@ -183,18 +204,16 @@ def auc_shuffled(
     Returns:
         Mean AUC over the splits.
     """
-    _check_splits(n_splits)
-    fix = as_fixation_map(fixation_map)
+    fix = _split_fixation_map(fixation_map, n_splits)
     pts = as_points(other_fixations, fix.shape, name="other_fixations")
-    sal = minmax_normalise(prepare_map(saliency, fix.shape))
-    pos = sal[fix]
-    other_vals = sal[pts[:, 1], pts[:, 0]]
-    k = min(pos.size, other_vals.size)
-    rng = np.random.default_rng(seed)
-    if k == other_vals.size:  # every split uses all of them: no randomness needed
-        neg = np.broadcast_to(other_vals, (int(n_splits), k))
-    else:
+
+    def other_images_fixations(sal: np.ndarray, n_pos: int, rng: np.random.Generator) -> np.ndarray:
+        other_vals = sal[pts[:, 1], pts[:, 0]]
+        k = min(n_pos, other_vals.size)
+        if k == other_vals.size:  # every split uses all of them: no randomness needed
+            return np.broadcast_to(other_vals, (int(n_splits), k))
         # first k entries of an independent uniform permutation per split
         keys = rng.random((int(n_splits), other_vals.size))
-        neg = other_vals[np.argpartition(keys, k - 1, axis=1)[:, :k]]
-    return _split_auc(pos, neg, step)
+        return other_vals[np.argpartition(keys, k - 1, axis=1)[:, :k]]
+
+    return _sampled_auc(saliency, fix, step, seed, other_images_fixations)

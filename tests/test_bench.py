@@ -30,9 +30,9 @@ DATA = Path(__file__).parent / "data" / "benchmark_model"
 @pytest.fixture(scope="module")
 def tiny_onnx(tmp_path_factory) -> Path:
     """The tiny demo model exported to ONNX (sidecar + .ref.npz) by the real export pipeline."""
-    from edgesal.bench.demo import tiny_artefacts
+    from edgesal.bench.demo import pytest_demo_dir, tiny_artefacts
 
-    paths = tiny_artefacts(tmp_path_factory.mktemp("tiny"), targets=("onnx",))
+    paths = tiny_artefacts(pytest_demo_dir(tmp_path_factory), targets=("onnx",))
     if not paths:
         pytest.skip("the ONNX exporter (onnxscript) is not installed")
     return paths[0]
@@ -163,6 +163,29 @@ def test_cli_bench_writes_json_and_report(tiny_onnx, tmp_path, capsys):
     assert doc["verdict"] == {"fps": "pass", "parity": "pass"} and doc["config"]["target_fps"] == 1.0
     assert (tmp_path / "rep" / "bench.html").exists()
     assert "Latency" in capsys.readouterr().out
+
+
+def test_parity_failure_is_reported_and_strict_fails(tiny_onnx, tmp_path, capsys):
+    import numpy as np
+
+    model = tmp_path / "wrong_refs.onnx"
+    shutil.copy(tiny_onnx, model)
+    with np.load(f"{tiny_onnx}.ref.npz") as ref:
+        noise = np.random.default_rng(0).normal(size=ref["outputs"].shape).astype(np.float32)
+        np.savez(f"{model}.ref.npz", inputs=ref["inputs"], outputs=noise, output_kind=ref["output_kind"])
+    doc = run_bench(_quick([model], memory=False))
+    assert doc["parity"]["wrong_refs.onnx"]["passed"] is False and doc["verdict"]["parity"] == "fail"
+    assert main(["bench", str(model), "--runs", "2", "--no-memory", "--target-fps", "1", "--strict"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "error: bench failed: FPS pass, parity fail"
+
+
+def test_real_image_input_is_preprocessed_per_model(tiny_onnx, tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (120, 90), (200, 30, 60)).save(image)
+    doc = run_bench(_quick([tiny_onnx], image=str(image), parity=False, memory=False))
+    assert doc["config"]["input"] == str(image) and doc["results"][0]["input_shape_nchw"] == [1, 3, 64, 64]
 
 
 def test_html_marks_emulated_runs():
@@ -317,6 +340,7 @@ def fake_adb(tmp_path, monkeypatch):
     binary.chmod(0o755)
     model = tmp_path / "tiny.tflite"
     model.write_bytes(b"\x1c\x00\x00\x00TFL3" + bytes(64))  # a flatbuffer header is all the harness checks
+    (tmp_path / "tiny.tflite.ref.npz").write_bytes(b"")  # references exist, but adb cannot check them
     (tmp_path / "phone").mkdir()
     monkeypatch.setenv("FAKE_ADB_ROOT", str(tmp_path / "phone"))
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
@@ -331,7 +355,7 @@ def test_adb_device_runs_benchmark_model(fake_adb):
     assert [r["threads"] for r in rows] == [1, 4]
     assert rows[0]["median_ms"] == pytest.approx(1239.807) and rows[0]["meets_target"] is False
     assert doc["memory"]["tiny.tflite"]["model_peak_rss_mb"] == pytest.approx(109.832)
-    assert doc["verdict"]["fps"] == "fail" and doc["parity"] == {}
+    assert doc["verdict"] == {"fps": "fail", "parity": "not available on adb devices"} and doc["parity"] == {}
     assert list(fake_adb["phone"].iterdir()) == [], "the phone's temp folder is removed"
 
 

@@ -1,9 +1,11 @@
-"""Device harness: latency/FPS/memory of exported models on local, ssh, adb and qemu devices.
+"""Device harness: latency/FPS/memory/parity of exported models on local, ssh, adb and qemu devices.
 
-- :mod:`~edgesal.bench.runner`: the self-contained script that runs on a device;
+- :mod:`~edgesal.bench.harness`: ``run_bench`` — interleaved timing, memory, parity → one document;
+- :mod:`~edgesal.bench.runner`: the self-contained script that runs on a device (numpy + runtime);
 - :mod:`~edgesal.bench.devices`: one class per ``--device`` kind behind one interface;
-- :mod:`~edgesal.bench.harness`: ``run_bench`` — interleaved timing, memory, parity;
+- :mod:`~edgesal.bench.artefact`: model file → runtime, metadata and reference maps;
 - :mod:`~edgesal.bench.report`: JSON / Markdown / self-contained HTML reports;
 - :mod:`~edgesal.bench.benchmark_model`: parser of TFLite ``benchmark_model`` output (adb);
-- :mod:`~edgesal.bench.arm_sysroot`: the cached arm64 sysroot for ``qemu-aarch64``.
+- :mod:`~edgesal.bench.arm_sysroot`: the cached arm64 sysroot for ``qemu-aarch64``;
+- :mod:`~edgesal.bench.demo`: a tiny exported model for self-tests.
 """

@@ -17,8 +17,6 @@ Idempotent and safe to call from parallel test workers (a file lock; the build g
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -28,8 +26,9 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
+from edgesal.bench.filelock import file_lock
 from edgesal.errors import EdgesalError
 
 SUITE = "bookworm"  # Debian 12: python3.11, matching the cp311 wheels
@@ -181,17 +180,6 @@ def _verify(sysroot: Sysroot) -> None:
          "import check of the runtimes under qemu", timeout_s=300, env=env)
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _timed(step: Callable[[], None], timings: dict, name: str, log: Callable[[str], None]) -> None:
     log(f"aarch64 sysroot: {name} …")
     t0 = time.perf_counter()
@@ -207,7 +195,7 @@ def ensure_sysroot(cache: str | Path | None = None, force: bool = False,
     qemu = find_qemu()
     if not force and (found := find_sysroot(cache)):
         return found
-    with _locked(cache.with_name(cache.name + ".lock")):
+    with file_lock(cache.with_name(cache.name + ".lock")):
         if not force and (found := find_sysroot(cache)):  # built by a parallel worker meanwhile
             return found
         work = cache.with_name(cache.name + ".partial")

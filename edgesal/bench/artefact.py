@@ -101,9 +101,12 @@ class Artefact:
         """(inputs (N,3,H,W), torch outputs (N,1,H,W), output_kind) from ``F.ref.npz``."""
         if self.reference is None:
             raise EdgesalError(f"{self.label}: no reference file {self.label}.ref.npz (export it with edgesal export)")
-        with np.load(self.reference) as ref:
-            kind = str(ref["output_kind"]) if "output_kind" in ref else self.metadata.get("output_kind", "sigmoid")
-            return ref["inputs"].astype(np.float32), ref["outputs"].astype(np.float32), kind
+        try:
+            with np.load(self.reference) as ref:
+                kind = str(ref["output_kind"]) if "output_kind" in ref else self.metadata.get("output_kind", "sigmoid")
+                return ref["inputs"].astype(np.float32), ref["outputs"].astype(np.float32), kind
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            raise EdgesalError(f"{self.reference}: unreadable reference file ({type(exc).__name__}: {exc})") from None
 
 
 def _sniff(path: Path) -> None:

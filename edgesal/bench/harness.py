@@ -88,6 +88,7 @@ def summarise_results(raw: list[dict], target_fps: float, emulated: bool) -> lis
     for r in raw:
         stats = r.get("stats") or runner.summarise(r["latencies_ms"])
         row = {"model": r["model"], "runtime": r["runtime"], "threads": r["threads"], **stats,
+               "input_shape_nchw": r.get("input_shape_nchw"),
                "load_ms": r.get("load_ms"), "first_ms": r.get("first_ms"), "emulated": emulated,
                "target_fps": target_fps, "meets_target": None if emulated else bool(stats["fps"] >= target_fps),
                "latencies_ms": r.get("latencies_ms")}
@@ -110,7 +111,7 @@ def check_parity(device: Device, artefact: Artefact) -> dict:
     reference = reference.reshape(len(reference), *reference.shape[-2:])
     if maps.shape != reference.shape:
         raise EdgesalError(f"{artefact.label}: output maps {list(maps.shape)} ≠ reference {list(reference.shape)}")
-    ccs = [cc(to_saliency(m, kind), to_saliency(r, kind)) for m, r in zip(maps, reference)]
+    ccs = [cc(to_saliency(m, kind), to_saliency(r, kind)) for m, r in zip(maps, reference, strict=True)]
     min_cc = MIN_CC.get(artefact.precision, MIN_CC["int8"])
     finite = bool(np.isfinite(maps).all())
     return {"images": len(ccs), "precision": artefact.precision, "cc_mean": float(np.mean(ccs)),
@@ -118,10 +119,13 @@ def check_parity(device: Device, artefact: Artefact) -> dict:
             "min_cc": min_cc, "passed": finite and float(np.mean(ccs)) >= min_cc}
 
 
-def _verdicts(rows: list[dict], parity: dict, emulated: bool) -> dict:
-    fps = "not compared (emulated timings)" if emulated else (
+def _verdicts(rows: list[dict], parity: dict, device: Device) -> dict:
+    fps = "not compared (emulated timings)" if device.emulated else (
         "pass" if all(r["meets_target"] for r in rows) else "fail")
-    par = "no references" if not parity else ("pass" if all(p.get("passed") for p in parity.values()) else "fail")
+    if parity:
+        par = "pass" if all(p["passed"] for p in parity.values()) else "fail"
+    else:
+        par = "not checked" if device.supports_outputs else f"not available on {device.kind} devices"
     return {"fps": fps, "parity": par}
 
 
@@ -141,11 +145,14 @@ def run_bench(request: BenchRequest, options: DeviceOptions | None = None,
             f"{request.runs} interleaved runs")
         raw = device.bench(job)
         memory = {a.label: device.memory(job, a) for a in artefacts} if request.memory else {}
-        parity = {}
-        for a in artefacts:
-            if request.parity and a.reference is not None:
-                log(f"parity of {a.label} against {a.reference.name}")
-                parity[a.label] = check_parity(device, a)
+        parity: dict[str, dict] = {}
+        checkable = [a for a in artefacts if a.reference is not None] if request.parity else []
+        if checkable and not device.supports_outputs:
+            log(f"no parity check: {device.kind} devices return no output maps")
+            checkable = []
+        for a in checkable:
+            log(f"parity of {a.label} against {a.reference.name}")
+            parity[a.label] = check_parity(device, a)
     rows = summarise_results(raw, request.target_fps, device.emulated)
     return {
         "schema": SCHEMA,
@@ -161,5 +168,5 @@ def run_bench(request: BenchRequest, options: DeviceOptions | None = None,
         "results": rows,
         "memory": {k: v for k, v in memory.items() if v},
         "parity": parity,
-        "verdict": _verdicts(rows, parity, device.emulated),
+        "verdict": _verdicts(rows, parity, device),
     }

@@ -108,6 +108,23 @@ def _static_dims(shape, hw=None):
     return dims
 
 
+def _image_input(inputs, shape_of):
+    """The image input among a model's inputs: the first 4-D one (else the first)."""
+    return next((i for i in inputs if len(shape_of(i)) == 4), inputs[0])
+
+
+def _filler(shape, dtype) -> np.ndarray:
+    """A constant value for a non-image input (zeros; a placeholder for string tensors)."""
+    if np.dtype(dtype).kind in "SUO":
+        return np.full([int(d) for d in shape], b"input.jpg", dtype=object)
+    return np.zeros([int(d) for d in shape], dtype=dtype)
+
+
+_ORT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64,
+              "tensor(int32)": np.int32, "tensor(uint8)": np.uint8, "tensor(int8)": np.int8,
+              "tensor(bool)": np.bool_, "tensor(string)": np.object_}
+
+
 class Session:
     """One loaded model. ``prepare`` converts NCHW float32 to the model's input; ``run`` infers."""
 
@@ -143,7 +160,12 @@ class LiteRTSession(Session):
     def __init__(self, path: str, threads: int, layout=None, hw=None):
         self.interp = self.import_runtime()(model_path=path, num_threads=threads)
         self.interp.allocate_tensors()
-        self.inp = self.interp.get_input_details()[0]
+        inputs = self.interp.get_input_details()
+        self.inp = _image_input(inputs, lambda d: d["shape"])
+        # other inputs (e.g. a file-name string) get a constant filler once
+        for d in inputs:
+            if d["index"] != self.inp["index"]:
+                self.interp.set_tensor(d["index"], _filler(d["shape"], d["dtype"]))
         self.out = self.interp.get_output_details()[0]
         shape = [int(d) for d in self.inp["shape"]]
         self.nhwc = layout == "nhwc" if layout else _is_nhwc(shape)
@@ -152,8 +174,8 @@ class LiteRTSession(Session):
     def prepare(self, x_nchw):
         x = np.transpose(x_nchw, (0, 2, 3, 1)) if self.nhwc else x_nchw
         dtype = self.inp["dtype"]
-        if np.issubdtype(dtype, np.integer):
-            scale, zero = self.inp["quantization"]
+        scale, zero = self.inp["quantization"]
+        if np.issubdtype(dtype, np.integer) and scale:
             info = np.iinfo(dtype)
             x = np.clip(np.round(x / scale + zero), info.min, info.max)
         return np.ascontiguousarray(x.astype(dtype))
@@ -162,8 +184,8 @@ class LiteRTSession(Session):
         self.interp.set_tensor(self.inp["index"], prepared)
         self.interp.invoke()
         out = self.interp.get_tensor(self.out["index"])
-        if np.issubdtype(out.dtype, np.integer):
-            scale, zero = self.out["quantization"]
+        scale, zero = self.out["quantization"]
+        if np.issubdtype(out.dtype, np.integer) and scale:
             out = (out.astype(np.float32) - zero) * scale
         return out
 
@@ -182,16 +204,19 @@ class OnnxRuntimeSession(Session):
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         self.sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-        inp = self.sess.get_inputs()[0]
+        inputs = self.sess.get_inputs()
+        inp = _image_input(inputs, lambda i: i.shape)
         self.name = inp.name
         self.dtype = np.float16 if "float16" in inp.type else np.float32
         self.nchw_shape = tuple(_static_dims(inp.shape, hw))
+        self.extra = {i.name: _filler(_static_dims(i.shape), _ORT_TYPES.get(i.type, np.float32))
+                      for i in inputs if i.name != self.name}
 
     def prepare(self, x_nchw):
         return np.ascontiguousarray(x_nchw.astype(self.dtype))
 
     def run(self, prepared):
-        return self.sess.run(None, {self.name: prepared})[0]
+        return self.sess.run(None, {self.name: prepared, **self.extra})[0]
 
 
 class OpenVINOSession(Session):
@@ -383,6 +408,7 @@ def _peak_rss_mb() -> float | None:
 
 
 def run_bench(job: dict) -> dict:
+    """Per thread count: load all models, then time them interleaved (raw samples returned)."""
     results = []
     for threads in job["threads"]:
         sessions, calls = [], []
@@ -397,7 +423,7 @@ def run_bench(job: dict) -> dict:
             sessions.append((model, session, load_ms, first_ms))
             calls.append(lambda s=session, p=prepared: s.run(p))
         times = interleave(calls, int(job["runs"]), int(job["warmup"]))
-        for (model, session, load_ms, first_ms), samples in zip(sessions, times):
+        for (model, session, load_ms, first_ms), samples in zip(sessions, times):  # noqa: B905 (py3.8)
             results.append({"model": model["label"], "runtime": model["runtime"], "threads": threads,
                             "input_shape_nchw": list(session.nchw_shape), "load_ms": load_ms,
                             "first_ms": first_ms, "latencies_ms": samples})
@@ -420,6 +446,7 @@ def run_memory(job: dict) -> dict:
 
 
 def run_outputs(job: dict) -> dict:
+    """Output maps of one model for stored inputs, one image at a time (parity on the device)."""
     model = job["models"][0]
     session = open_session(model, int(job["threads"][0]))
     inputs = np.load(job["inputs_npy"]).astype(np.float32)

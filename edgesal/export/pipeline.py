@@ -13,6 +13,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +21,25 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 from edgesal.export import metadata as md
-from edgesal.export.calibration import CalibrationSet, default_calibration_dir, list_calibration_images, \
-    load_calibration
-from edgesal.export.formats import ExportFormat, check_precision, get_format, parse_options
-from edgesal.export.parity import DEFAULT_THRESHOLDS, ParityReport, compare, load_parity_samples, \
-    preprocess_samples, torch_outputs
+from edgesal.export.calibration import (
+    CalibrationSet,
+    default_calibration_dir,
+    list_calibration_images,
+    load_calibration,
+)
+from edgesal.export.formats import PRECISIONS, ExportFormat, check_precision, get_format, parse_options
+from edgesal.export.parity import (
+    DEFAULT_THRESHOLDS,
+    ParityReport,
+    ParityThresholds,
+    compare,
+    load_parity_samples,
+    preprocess_samples,
+    torch_outputs,
+)
+
+# jax (imported by litert-torch) warns on every fork, e.g. by OpenVINO/NNCF helpers; harmless here
+warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
 
 
 @dataclass
@@ -134,76 +149,105 @@ def _stem(name: str, spec, precision: str, imgsz) -> str:
     return f"{name}{size}_{precision}"
 
 
-def export_artefact(model, spec, source: dict, fmt: ExportFormat, precision: str, options: dict,
-                    calibration: CalibrationSet | None, parity_inputs: np.ndarray, reference: np.ndarray,
-                    samples, parity_source: str, thresholds, out_dir: Path, latency_runs: int = 20,
-                    debug_parity: bool = False) -> ArtefactResult:
+@dataclass
+class ExportContext:
+    """Everything the artefacts of one run share: the model, calibration and parity data."""
+
+    model: object
+    spec: object
+    source: dict  # name, path, sha256 of the checkpoint; imgsz if overridden
+    calibration: CalibrationSet | None
+    samples: list
+    parity_source: str
+    inputs: np.ndarray  # (N, 3, H, W) preprocessed parity images
+    reference: np.ndarray  # (N, 1, H, W) torch fp32 outputs
+    out_dir: Path
+    latency_runs: int = 20
+    debug_parity: bool = False
+
+
+def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, options: dict,
+                    thresholds: ParityThresholds) -> ArtefactResult:
     """Build, gate and publish one artefact."""
     from edgesal.runtimes import load_runtime
+    from edgesal.runtimes.metadata import write_metadata
 
-    name = source.get("name") or spec.name
-    stem = _stem(name, spec, precision, source.get("imgsz"))
-    loadable_rel = fmt.artefact_name(stem)
-    final_root = out_dir / loadable_rel.split("/")[0]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".staging-") as tmp:
+    spec = ctx.spec
+    name = ctx.source.get("name") or spec.name
+    loadable_rel = fmt.artefact_name(_stem(name, spec, precision, ctx.source.get("imgsz")))
+    final_root = ctx.out_dir / loadable_rel.split("/")[0]
+    calibration = ctx.calibration if precision == "int8" else None
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ctx.out_dir, prefix=".staging-") as tmp:
         staged = Path(tmp) / loadable_rel
-        _converter(fmt)(model, spec, precision, calibration, staged, options)
+        _converter(fmt)(ctx.model, spec, precision, calibration, staged, options)
         session = load_runtime(staged, num_threads=1)
-        exported = session.run(parity_inputs)
-        parity = compare(reference, exported, spec.output_kind, samples, thresholds, parity_source)
-        latency = measure_latency(session, parity_inputs[:1], runs=latency_runs) if latency_runs else None
-        meta = md.build_metadata(name=name, spec=spec, source=source, target=fmt.name, precision=precision,
+        parity = compare(ctx.reference, session.run(ctx.inputs), spec.output_kind, ctx.samples, thresholds,
+                         ctx.parity_source)
+        latency = measure_latency(session, ctx.inputs[:1], runs=ctx.latency_runs) if ctx.latency_runs else None
+        meta = md.build_metadata(name=name, spec=spec, source=ctx.source, target=fmt.name, precision=precision,
                                  options=options, session=session, calibration=calibration, parity=parity)
         del session
         debug = None
-        if debug_parity:
+        if ctx.debug_parity:
             from edgesal.export.debug_parity import locate_divergence
 
-            debug = locate_divergence(model, spec, staged, parity_inputs[:1], thresholds.min_cc)
-        from edgesal.runtimes.metadata import write_metadata
-
+            debug = locate_divergence(ctx.model, spec, staged, ctx.inputs[:1], thresholds.min_cc)
         write_metadata(staged, meta)
         if parity.passed:
             md.write_sidecar(staged, meta)
-            md.write_reference(staged, parity_inputs, reference, spec.output_kind)
+            md.write_reference(staged, ctx.inputs, ctx.reference, spec.output_kind)
         root = _publish(Path(tmp) / final_root.name, final_root, parity.passed)
-    path = out_dir / loadable_rel if parity.passed else root
+    path = ctx.out_dir / loadable_rel if parity.passed else root
     return ArtefactResult(fmt.name, precision, path, _size(root), parity, latency, meta, debug)
 
 
-def export_model(request: ExportRequest) -> list[ArtefactResult]:
-    """Export ``request.model`` to every requested target × precision; write the reports."""
+def _plan(request: ExportRequest) -> list[tuple[ExportFormat, str, dict]]:
+    """Validated (format, precision, options) jobs; nothing is loaded yet."""
     jobs = []
     formats = [get_format(t) for t in request.targets]
     _check_option_names(formats, request.options)
     for fmt in formats:
         options = parse_options(fmt, _options_for(fmt, request.options))
         for precision in request.precisions:
+            if len(formats) > 1 and precision in PRECISIONS and precision not in fmt.precisions:
+                warnings.warn(f"skipping {fmt.name} {precision}: {fmt.name} supports {', '.join(fmt.precisions)}",
+                              stacklevel=3)
+                continue
             jobs.append((fmt, check_precision(fmt, precision), options))
-    needs_calib = any(p == "int8" for _, p, _ in jobs)
+    return jobs
+
+
+def _fallback_images(calibration: CalibrationSet | None, calib_dir: Path | None) -> list[Path]:
+    """Parity images to use when the parity dataset is unavailable ([] if none)."""
+    if calibration is not None:
+        return calibration.paths
+    try:
+        return list_calibration_images(calib_dir or default_calibration_dir())
+    except EdgesalError:
+        return []
+
+
+def export_model(request: ExportRequest) -> list[ArtefactResult]:
+    """Export ``request.model`` to every requested target × precision; write the reports."""
+    jobs = _plan(request)
     calib_dir = Path(request.calib) if request.calib else None
     if calib_dir is not None:
         list_calibration_images(calib_dir)  # fail fast on a missing / empty folder
     model, spec, source = _resolve_model(request)
-    source = {**source, "imgsz": request.imgsz}
     calibration = (load_calibration(calib_dir, spec.input_hw, spec.mean, spec.std, request.calib_max_images)
-                   if needs_calib else None)
-    fallback = calibration.paths if calibration else list_calibration_images(calib_dir or default_calibration_dir())
-    samples, parity_source = load_parity_samples(request.parity_data, request.parity_images, fallback)
+                   if any(p == "int8" for _, p, _ in jobs) else None)
+    samples, parity_source = load_parity_samples(request.parity_data, request.parity_images,
+                                                 _fallback_images(calibration, calib_dir))
     inputs = preprocess_samples(samples, spec)
-    reference = torch_outputs(model, inputs)
-    out_dir = Path(request.out)
-    results = []
-    for fmt, precision, options in jobs:
-        thresholds = DEFAULT_THRESHOLDS[precision].override(**request.thresholds)
-        results.append(export_artefact(model, spec, source, fmt, precision, options,
-                                       calibration if precision == "int8" else None, inputs, reference, samples,
-                                       parity_source, thresholds, out_dir, request.latency_runs,
-                                       request.debug_parity))
+    ctx = ExportContext(model, spec, {**source, "imgsz": request.imgsz}, calibration, samples, parity_source, inputs,
+                        torch_outputs(model, inputs), Path(request.out), request.latency_runs, request.debug_parity)
+    results = [export_artefact(ctx, fmt, precision, options,
+                               DEFAULT_THRESHOLDS[precision].override(**request.thresholds))
+               for fmt, precision, options in jobs]
     from edgesal.export.report import write_reports
 
-    write_reports(out_dir, request, source, results)
+    write_reports(ctx.out_dir, request, ctx.source, results)
     return results
 
 

@@ -106,7 +106,7 @@ def _float_input(enabled: bool):
 
 
 def _quantize(wrapper: nn.Module, example: torch.Tensor, calibration: CalibrationSet, layout: str):
-    from torchao.quantization.pt2e import allow_exported_model_train_eval, move_exported_model_to_eval
+    from torchao.quantization.pt2e import move_exported_model_to_eval
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     quantizer = _scoped_quantizer()
@@ -115,8 +115,8 @@ def _quantize(wrapper: nn.Module, example: torch.Tensor, calibration: Calibratio
         for batch in calibration.batches:
             x = torch.from_numpy(batch)
             prepared(x.permute(0, 2, 3, 1).contiguous() if layout == "nhwc" else x)
-    quantized = allow_exported_model_train_eval(move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False)))
-    quantized.eval()  # litert-torch warns about training mode otherwise (this eval() returns None)
+    quantized = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False))
+    quantized.training = False  # the graph is in eval form; litert-torch only reads this flag
     return quantized, quantizer
 
 

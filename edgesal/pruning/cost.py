@@ -70,6 +70,7 @@ class FlopCostModel:
         self._savings: np.ndarray | None = None
         self._alive: np.ndarray | None = None
         self._counts: np.ndarray | None = None
+        self._flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @staticmethod
     def _tensor_mask(u: FlopUnit) -> list[bool]:
@@ -85,23 +86,23 @@ class FlopCostModel:
         return counts
 
     # --- per-unit cost ----------------------------------------------------------------------
-    def unit_cost(self, ui: int, counts: np.ndarray) -> int:
-        vs = self._unit_values[ui]
-        key = (ui, *(int(counts[v]) for v in vs))
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        cost = self._evaluate(self.graph.units[ui], counts)
-        self._cache[key] = cost
-        return cost
+    def unit_cost(self, ui: int, counts) -> int:
+        """FLOPs of unit ``ui`` with ``counts`` (remaining channels per value)."""
+        return self._cost(ui, tuple(int(counts[v]) for v in self._unit_values[ui]))
 
-    def _shape(self, v: int, counts: np.ndarray) -> tuple[int, ...]:
+    def _cost(self, ui: int, key: tuple[int, ...]) -> int:
+        hit = self._cache.get((ui, key))
+        if hit is None:
+            hit = self._cache[(ui, key)] = self._evaluate(self.graph.units[ui], dict(zip(self._unit_values[ui], key)))
+        return hit
+
+    def _shape(self, v: int, counts: dict[int, int]) -> tuple[int, ...]:
         shape = list(self.graph.values[v].shape)
         if len(shape) >= 2:
             shape[1] = int(counts[v])
         return tuple(shape)
 
-    def _evaluate(self, u: FlopUnit, counts: np.ndarray) -> int:
+    def _evaluate(self, u: FlopUnit, counts: dict[int, int]) -> int:
         m = u.module
         tensor_args = [x for x, t in zip(u.arg_leaves, self._tensor_mask(u)) if t]
         if u.output is None:
@@ -134,29 +135,40 @@ class FlopCostModel:
     # --- totals and savings -----------------------------------------------------------------
     def total(self, alive: np.ndarray | None = None) -> int:
         """FLOPs of the network with only ``alive`` groups (all groups when None)."""
-        counts = self.full_counts if alive is None else self.counts(alive)
+        counts = (self.full_counts if alive is None else self.counts(alive)).tolist()
         return sum(self.unit_cost(ui, counts) for ui in range(len(self.graph.units)))
 
-    def _saving(self, k: int, counts: np.ndarray) -> int:
-        after = counts.copy()
-        for v, n in self.group_counts[k].items():
-            after[v] -= n
-        if (after[list(self.group_counts[k])] < 1).any():
-            return 0
-        return sum(self.unit_cost(ui, counts) - self.unit_cost(ui, after) for ui in self.group_units[k])
+    def _saving(self, k: int, counts: list[int]) -> int:
+        delta = self.group_counts[k]
+        for v, n in delta.items():
+            if counts[v] - n < 1:
+                return 0
+        total = 0
+        for ui in self.group_units[k]:
+            vs = self._unit_values[ui]
+            before = tuple(counts[v] for v in vs)
+            after = tuple(counts[v] - delta.get(v, 0) for v in vs)
+            total += self._cost(ui, before) - self._cost(ui, after)
+        return total
 
     def eligible(self, alive: np.ndarray) -> np.ndarray:
         """Groups that are alive and whose removal leaves ≥ 1 channel in every tensor they touch."""
         alive = np.asarray(alive, dtype=bool)
         counts = self.counts(alive) if self._counts is None or not np.array_equal(alive, self._alive) \
             else self._counts
-        ok = alive.copy()
-        for k in np.nonzero(alive)[0]:
-            for v, n in self.group_counts[k].items():
-                if counts[v] - n < 1:
-                    ok[k] = False
-                    break
-        return ok
+        if self._flat is None:
+            starts, vals, ns = [], [], []
+            for gc in self.group_counts:
+                starts.append(len(vals))
+                vals += list(gc)
+                ns += list(gc.values())
+            self._flat = (np.array(starts, dtype=np.int64), np.array(vals, dtype=np.int64),
+                          np.array(ns, dtype=np.int64))
+        starts, vals, ns = self._flat
+        if len(starts) == 0:
+            return alive.copy()
+        ok_flat = counts[vals] - ns >= 1
+        return alive & np.logical_and.reduceat(ok_flat, starts)
 
     def savings(self, alive: np.ndarray) -> np.ndarray:
         """ΔC_k ≥ 0 for every group (FLOPs saved by removing it now; 0 if not alive).
@@ -168,8 +180,9 @@ class FlopCostModel:
         if self._savings is None or self._alive is None or not np.array_equal(alive, self._alive):
             self._alive = alive.copy()
             self._counts = self.counts(alive)
+            counts = self._counts.tolist()
             self._savings = np.array(
-                [self._saving(k, self._counts) if alive[k] else 0 for k in range(len(alive))], dtype=np.int64
+                [self._saving(k, counts) if alive[k] else 0 for k in range(len(alive))], dtype=np.int64
             )
         return self._savings.copy()
 
@@ -185,8 +198,9 @@ class FlopCostModel:
         touched = {j for ui in self.group_units[k] for j in self.unit_groups[ui]}
         savings = self._savings.copy()
         savings[k] = 0
+        counts_list = counts.tolist()
         for j in touched:
             if new_alive[j]:
-                savings[j] = self._saving(j, counts)
+                savings[j] = self._saving(j, counts_list)
         self._alive, self._counts, self._savings = new_alive, counts, savings
         return new_alive

@@ -137,21 +137,35 @@ class L1WeightCriterion(Criterion):
     name = "l1w"
     needs_data = False
 
+    def reset(self) -> None:
+        super().reset()
+        if not hasattr(self, "_layout"):
+            names: list[str] = []
+            pos: dict[str, int] = {}
+            mod_idx, chans, starts = [], [], []
+            for g in self.graph.groups:
+                starts.append(len(chans))
+                for name, ch in g.sources:
+                    if name not in pos:
+                        pos[name] = len(names)
+                        names.append(name)
+                    mod_idx += [pos[name]] * len(ch)
+                    chans += list(ch)
+            self._layout = (names, np.array(mod_idx, dtype=np.int64), np.array(chans, dtype=np.int64),
+                            np.array(starts, dtype=np.int64))
+
     def scores(self, alive, model=None) -> np.ndarray:
         if model is None:
             raise ValueError("l1w needs the model")
+        names, mod_idx, chans, starts = self._layout
+        if len(starts) == 0:
+            return np.zeros(0)
         modules = dict(model.named_modules())
-        out = np.zeros(self.num_groups, dtype=np.float64)
-        cache: dict[str, np.ndarray] = {}
-        for g in self.graph.groups:
-            total = 0.0
-            for name, chans in g.sources:
-                if name not in cache:
-                    w = modules[name].weight.detach()
-                    cache[name] = w.abs().flatten(1).mean(1).to(torch.float64).cpu().numpy()
-                total += float(cache[name][chans].sum())
-            out[g.index] = total
-        return out
+        per_filter = [modules[n].weight.detach().abs().flatten(1).mean(1).to(torch.float64).cpu().numpy()
+                      for n in names]
+        offsets = np.cumsum([0] + [len(p) for p in per_filter[:-1]])
+        flat = np.concatenate(per_filter)[offsets[mod_idx] + chans]
+        return np.add.reduceat(flat, starts)
 
 
 CRITERIA: dict[str, type[Criterion]] = {

@@ -259,9 +259,11 @@ class _Recorder(TorchFunctionMode):
             tr.paused = False
         result = func(*args, **kwargs)
         outputs = _tensor_leaves(result)
-        if not outputs:
-            return result
         name = getattr(func, "__name__", str(func))
+        if not outputs:
+            if (name.endswith("_") and not name.endswith("__")) or name == "__setitem__":  # in-place write: block
+                tr.nodes.append(Node(len(tr.nodes), "opaque", name, inputs=in_values))
+            return result
         if name == "__get__" and len(inputs) == 1 and len(outputs) == 1 and outputs[0].shape == inputs[0].shape:
             tr.alias(outputs[0], in_values[0])  # e.g. ``x.data``: same channels
             return result

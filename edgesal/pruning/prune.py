@@ -186,7 +186,8 @@ class _Objective:
 
 
 def training_step(model: nn.Module, masks: ChannelMasks | None, batch: dict, objective: _Objective,
-                  optimizer: torch.optim.Optimizer | None, criterion: Criterion | None = None) -> tuple[float, SignalBatch | None]:
+                  optimizer: torch.optim.Optimizer | None,
+                  criterion: Criterion | None = None) -> tuple[float, SignalBatch | None]:
     """One step: forward with (per-sample) masks, signal for ``criterion``, SGD update unless
     ``optimizer`` is None. Returns (training-loss value, signal)."""
     images = batch["image"]

@@ -130,7 +130,8 @@ def markdown_table(rows: list[dict], metric: str) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
     for r in sorted(rows, key=lambda r: (r["flops"], r["method"])):
         lines.append("| " + " | ".join(_fmt(r.get(k)) for k in keys) + " |")
-    return "\n".join(lines) + f"\n\npareto: optimal in FLOPs vs {metric} (* = no other row has fewer FLOPs and a higher {metric})\n"
+    note = f"pareto: optimal in FLOPs vs {metric} (* = no other row has fewer FLOPs and a higher {metric})"
+    return "\n".join(lines) + f"\n\n{note}\n"
 
 
 def plot(rows: list[dict], path: Path, metric: str) -> Path | None:

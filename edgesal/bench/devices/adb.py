@@ -31,6 +31,7 @@ _PROPS = {"manufacturer": "ro.product.manufacturer", "model": "ro.product.model"
 class AdbDevice(Device):
     kind = "adb"
     needs_address = True
+    supports_outputs = False  # benchmark_model prints timings only
 
     def __init__(self, address: str, options: DeviceOptions):
         super().__init__(address, options)

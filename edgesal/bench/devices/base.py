@@ -51,6 +51,8 @@ class Device(ABC):
     emulated: ClassVar[bool] = False
     #: whether ``address`` is required (``ssh:…``, ``adb:…``) or forbidden (``local``).
     needs_address: ClassVar[bool] = False
+    #: whether :meth:`outputs` works (output maps → parity checks).
+    supports_outputs: ClassVar[bool] = True
 
     def __init__(self, address: str, options: DeviceOptions):
         self.address = address

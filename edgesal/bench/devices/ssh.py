@@ -87,7 +87,8 @@ class SshDevice(RunnerDevice):
         return [self.remote_python]
 
     def _execute(self, argv: list[str], stdin: str) -> subprocess.CompletedProcess:
-        return self._ssh(" ".join(shlex.quote(a) for a in argv), stdin)
+        python, *args = argv  # the Python stays a shell word (``~/rt/bin/python``, ``$HOME/…``)
+        return self._ssh(" ".join([python, *map(shlex.quote, args)]), stdin)
 
     def close(self) -> None:
         if self._remote_dir is not None:

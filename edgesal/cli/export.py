@@ -49,8 +49,7 @@ def export(targets, int8, fp16, fp32, calib, imgsz, model, out, parity_images, p
     print_table(f"edgesal export: {model}", COLUMNS, table_rows(results, Path(out)))
     for r in results:
         if r.debug:  # the full per-layer list is in export_report.json
-            click.echo(f"debug-parity {r.target}/{r.precision}: {r.debug[-1]}"
-                       + (f" after {r.debug[-2]['layer']}" if len(r.debug) > 1 and "layer" in r.debug[-2] else ""))
+            click.echo(f"debug-parity {r.target}/{r.precision}: {r.debug[-1]}")
     click.echo(f"reports: {Path(out) / 'export_report.md'}, {Path(out) / 'export_report.json'}")
     failed = [r for r in results if not r.passed]
     if failed:

@@ -23,6 +23,8 @@ def _common(f):
                      help="training source NAME[:SPLIT], <dir>:SPLIT or images:DIR (repeatable)"),
         click.option("--signal-steps", default=10, show_default=True, type=int,
                      help="training steps accumulating the pruning signal per removed map"),
+        click.option("--maps-per-step", default=1, show_default=True, type=int,
+                     help="maps removed per signal round (paper: 1; costs re-estimated after each)"),
         click.option("--finetune-steps", default=0, show_default=True, type=int,
                      help="SGD steps after pruning"),
         click.option("--batch", default=16, show_default=True, type=int),

@@ -52,7 +52,7 @@ from edgesal.training.batches import epoch_order, make_batch
 
 STATE_FORMAT = "edgesal-prune-state/1"
 # config fields that shape the pruning trajectory: a resumed run must use the same values
-_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "lr", "momentum", "weight_decay", "batch",
+_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "lr", "momentum", "weight_decay", "batch",
                     "seed", "data", "teacher_cache", "loss", "signal_loss", "bn", "hflip", "retrain")
 
 
@@ -67,6 +67,7 @@ class PruneConfig:
     n_prune: int | None = None
     flop_target: str | float | None = None
     signal_steps: int = 10
+    maps_per_step: int = 1  # paper: one map per pruning step; >1 trades fidelity for speed on CPU
     finetune_steps: int = 0
     lr: float = 0.0025
     momentum: float = 0.9
@@ -411,29 +412,36 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
                 train_step += 1
             net.eval()
             scores = criterion.scores(alive, net)
-            savings = costs.savings(alive)
-            choice = select_group(scores, savings, costs.eligible(alive), beta=cfg.beta, beta_star=cfg.beta_star,
-                                  flops_ref=flops_start)
-            if choice.index < 0:
+            removed_now = 0
+            for _ in range(max(cfg.maps_per_step, 1)):  # paper: 1; costs are re-estimated after each
+                savings = costs.savings(alive)
+                choice = select_group(scores, savings, costs.eligible(alive), beta=cfg.beta,
+                                      beta_star=cfg.beta_star, flops_ref=flops_start)
+                if choice.index < 0:
+                    break
+                k = choice.index
+                saved = int(savings[k])
+                alive = costs.remove(alive, k)
+                flops_now -= saved
+                n_pruned += 1
+                removed_now += 1
+                history.append({
+                    "n": n_pruned, "train_step": train_step, "group": graph.groups[k].name, "index": k,
+                    "score": float(scores[k]), "flops_saved": saved, "objective": choice.objective,
+                    "beta_k": choice.beta_k, "flops": int(flops_now),
+                    "train_loss": float(np.mean(losses)) if losses else None,
+                })
+                bar.update(1)
+                if n_pruned in cfg.snapshots:
+                    snapshot(n_pruned)
+                if done():
+                    break
+            if removed_now == 0:
                 tqdm.write("no prunable feature map left (every layer is down to one channel)")
                 break
-            k = choice.index
-            saved = int(savings[k])
-            alive = costs.remove(alive, k)
             masks.set_alive(alive)
-            flops_now -= saved
-            n_pruned += 1
             steps_this_call += 1
-            history.append({
-                "n": n_pruned, "train_step": train_step, "group": graph.groups[k].name, "index": k,
-                "score": float(scores[k]), "flops_saved": saved, "objective": choice.objective,
-                "beta_k": choice.beta_k, "flops": int(flops_now),
-                "train_loss": float(np.mean(losses)) if losses else None,
-            })
-            bar.update(1)
             bar.set_postfix(flops=f"{flops_now / flops_start:.1%}", last=graph.groups[k].name[-28:])
-            if n_pruned in cfg.snapshots:
-                snapshot(n_pruned)
             if n_pruned % max(cfg.save_every, 1) == 0 or done():
                 save_state()
             if stop_after is not None and steps_this_call >= stop_after and not done():

@@ -354,6 +354,15 @@ def test_cli_flop_target_and_beta_star(blob_dataset, tmp_path):
     assert main(_prune_args(blob_dataset, tmp_path / "g")) == 2  # no stop rule
 
 
+def test_maps_per_step_removes_several_maps_per_signal_round(blob_dataset, tmp_path):
+    assert main(_prune_args(blob_dataset, tmp_path / "m", "--prune", "6", "--maps-per-step", "3")) == 0
+    log = json.loads((tmp_path / "m" / "prune_log.json").read_text())
+    steps = [h["train_step"] for h in log["history"]]
+    assert len(steps) == 6 and len(set(steps)) == 2  # two signal rounds, three maps each
+    flops = [h["flops"] for h in log["history"]]
+    assert flops == sorted(flops, reverse=True) and len(set(flops)) == 6
+
+
 def test_cli_prune_sweep(blob_dataset, tmp_path):
     out = tmp_path / "sweep"
     assert main(["prune-sweep", "--model", "uva_tiny_readout", "--data", f"{blob_dataset}:train",

@@ -18,7 +18,7 @@ from edgesal.export.formats import EXPORT_FORMATS
 @click.option("--calib", type=click.Path(), help="folder of calibration images (default: calibration/default)")
 @click.option("--imgsz", nargs=2, type=int, help="input height width (default: the model's)")
 @click.option("--model", default="default", show_default=True, help="model name, architecture or .pt checkpoint")
-@click.option("--out", default="export", show_default=True, type=click.Path(), help="output folder")
+@click.option("--out", default="runs/export", show_default=True, type=click.Path(), help="output folder")
 @click.option("--parity-images", default=20, show_default=True, help="held-out images for the parity gate")
 @click.option("--parity-data", default="osie", show_default=True,
               help="dataset name (its test split) or folder for parity; falls back to calibration images")

@@ -2,10 +2,23 @@
 
 ``export_model(ExportRequest(...))`` is what ``edgesal export`` calls; the target table is
 :data:`edgesal.export.formats.EXPORT_FORMATS`. Converters live one per module
-(``onnx_export``, ``tflite_export``, ``openvino_export``) and are imported on demand.
+(``onnx_export``, ``tflite_export``, ``openvino_export``) and are imported on demand; the
+pipeline too (it pulls torch), so importing the target table stays cheap for the CLI.
 """
 
+from __future__ import annotations
+
+import importlib
+
 from edgesal.export.formats import EXPORT_FORMATS, ExportFormat, get_format
-from edgesal.export.pipeline import ArtefactResult, ExportRequest, export_model
+
+_LAZY = {"ArtefactResult": "pipeline", "ExportRequest": "pipeline", "export_model": "pipeline"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"edgesal.export.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'edgesal.export' has no attribute {name!r}")
+
 
 __all__ = ["EXPORT_FORMATS", "ArtefactResult", "ExportFormat", "ExportRequest", "export_model", "get_format"]

@@ -51,7 +51,7 @@ class ExportRequest:
     precisions: tuple[str, ...] = ("fp32",)
     calib: str | None = None
     imgsz: tuple[int, int] | None = None
-    out: str = "export"
+    out: str = "runs/export"
     parity_images: int = 20
     parity_data: str | None = "osie"
     thresholds: dict = field(default_factory=dict)  # min_cc / max_kl / max_dauc / max_dnss overrides

@@ -101,3 +101,19 @@ def test_teacher_ensemble_averages_members(blob_dataset, tmp_path):
     maps = [load_teacher(str(p)).predict(image) for p in (a, b)]
     expected = np.mean([m / m.sum() for m in maps], axis=0)
     assert np.allclose(ensemble.predict(image), expected, atol=1e-6)
+
+
+def test_sharpness_calibration_maximises_validation_likelihood(blob_dataset, tmp_path):
+    from edgesal.training.calibration import calibrate_sharpness, mean_log_likelihood, validation_log_densities
+
+    run = train(_cfg(blob_dataset, tmp_path, max_steps=15), progress=False)
+    model, spec, meta = load_checkpoint(run.best_path)
+    assert "calibration" in meta  # the trainer calibrates log-density students at the end
+    val = load_training_arrays([f"{blob_dataset}:val"], spec.input_hw, tmp_path / "c", progress=False)
+    result = calibrate_sharpness(model, val, spec)
+    logd = validation_log_densities(model, val, spec)
+    fix = val.fixations[val.labelled]
+    best = mean_log_likelihood(logd, fix, result["sharpness"])
+    for other in (0.5 * result["sharpness"], 1.5 * result["sharpness"]):
+        assert mean_log_likelihood(logd, fix, other) <= best + 1e-9
+    assert abs(float(model.head.sharpness) - result["sharpness"]) < 1e-6

@@ -60,4 +60,24 @@ def pseudolabel(sources, teacher, cache, size, threads) -> None:
     click.echo(f"{counts['images']} images: {counts['computed']} computed, {counts['cached']} already cached → {cache}")
 
 
-COMMANDS = [train, pseudolabel]
+@click.command("calibrate-density")
+@click.option("--model", "checkpoint", required=True, type=click.Path(), help="log-density .pt checkpoint (rewritten)")
+@click.option("--val", multiple=True, default=("osie:val",), show_default=True, help="validation source(s)")
+@click.option("--cache-dir", default="runs/cache", show_default=True)
+def calibrate_density(checkpoint, val, cache_dir) -> None:
+    """Fit the readout's sharpness (inverse temperature) to maximise validation log-likelihood."""
+    from edgesal.errors import EdgesalError
+    from edgesal.models.checkpoint import read_checkpoint
+    from edgesal.models.registry import ModelSpec
+    from edgesal.training.arrays import load_training_arrays
+    from edgesal.training.trainer import calibrate_checkpoint
+
+    spec = ModelSpec.from_dict(read_checkpoint(checkpoint)["spec"])
+    if spec.output_kind != "log_density":
+        raise EdgesalError(f"{checkpoint} is a {spec.output_kind} model; only log-density models are calibrated")
+    arrays = load_training_arrays(list(val), spec.input_hw, cache_dir)
+    r = calibrate_checkpoint(checkpoint, arrays)
+    click.echo(f"sharpness {r['sharpness']:.3f}: validation LL {r['val_ll_before']:.4f} → {r['val_ll_after']:.4f} bits/fix")
+
+
+COMMANDS = [train, pseudolabel, calibrate_density]

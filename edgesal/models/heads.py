@@ -7,6 +7,8 @@ logits (apply ``sigmoid`` for the map).
 32, 16, 2) then one map, bilinear upsampling to the input size, a separable Gaussian blur
 (σ = ``blur_frac`` × input width, reflect padding), + α · log center bias, and a softmax
 over all pixels. Returns a natural-log fixation density (logsumexp over pixels = 0).
+A scalar ``sharpness`` (inverse temperature, default 1) scales the scores before the
+softmax; ``edgesal.training.calibration`` fits it on the validation split after training.
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ class ReadoutHead(nn.Module):
         self.blur = SeparableGaussianBlur(blur_frac * input_hw[1])
         self.register_buffer("log_center_bias", gaussian_log_prior(input_hw))
         self.center_bias_weight = nn.Parameter(torch.ones(1))
+        self.register_buffer("sharpness", torch.ones(1))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        state_dict.setdefault(prefix + "sharpness", torch.ones(1))  # checkpoints before calibration
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def set_center_bias(self, density: torch.Tensor) -> None:
         """Replace the prior with a fitted density (H, W), e.g. from training fixations."""
@@ -92,7 +99,7 @@ class ReadoutHead(nn.Module):
         prior = self.log_center_bias
         if prior.shape[-2:] != tuple(size_hw):
             prior = F.interpolate(prior, size=size_hw, mode="bilinear", align_corners=False)
-        s = s + self.center_bias_weight * prior
+        s = (s + self.center_bias_weight * prior) * self.sharpness
         b = s.shape[0]
         return torch.log_softmax(s.reshape(b, -1), dim=1).reshape(b, 1, *size_hw)
 

@@ -19,3 +19,23 @@ def shipped_path(name: str) -> Path | None:
         return None
     path = WEIGHTS_DIR / SHIPPED[name]
     return path if path.exists() else None
+
+
+def ship_checkpoint(source: Path | str, name: str) -> Path:
+    """Copy a trained checkpoint into the package as ``name``, weights stored in float16.
+
+    Halves the committed size; weights are cast back to float32 when loaded (the output
+    change is checked by ``tests/test_shipped.py``).
+    """
+    import torch
+
+    from edgesal.atomic import atomic_path
+    from edgesal.models.checkpoint import read_checkpoint
+
+    payload = read_checkpoint(source)
+    payload["state_dict"] = {k: (v.half() if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
+    keep = ("format", "spec", "state_dict", "meta")
+    target = WEIGHTS_DIR / SHIPPED[name]
+    with atomic_path(target) as tmp:
+        torch.save({k: payload[k] for k in keep}, tmp)
+    return target

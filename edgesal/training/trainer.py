@@ -72,6 +72,18 @@ def validation_loss(model: torch.nn.Module, arrays: TrainingArrays, loss_fn, spe
     return total / max(count, 1)
 
 
+def calibrate_checkpoint(path: Path, val_arrays: TrainingArrays) -> dict:
+    """Fit the readout's sharpness on validation fixations and rewrite the checkpoint."""
+    from edgesal.models import load_checkpoint
+    from edgesal.training.calibration import calibrate_sharpness
+
+    model, spec, meta = load_checkpoint(path)
+    result = calibrate_sharpness(model, val_arrays, spec)
+    meta = {k: v for k, v in meta.items() if k not in ("sha256", "path")}
+    save_checkpoint(path, model, spec, {**meta, "calibration": result})
+    return result
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
           stop_after: int | None = None) -> TrainResult:
     """Train ``cfg.model`` on ``cfg.train``; returns the best validation loss and paths.
@@ -168,6 +180,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
         if stop_after is not None and step >= stop_after:
             break
     bar.close()
+    if rank == 0 and spec.output_kind == "log_density" and best_path.exists() and step >= total_steps:
+        calibrate_checkpoint(best_path, val_arrays)
     if world > 1:
         dist.barrier()
     return TrainResult(best_val, step, stopped_early, best_path, history)

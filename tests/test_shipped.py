@@ -1,0 +1,39 @@
+"""The shipped default student: resolves offline, is small, and predicts real saliency."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import shared_or_skip
+from edgesal.evaluation import evaluate, predictor_source
+from edgesal.model_info import model_info
+from edgesal.models.shipped import SHIPPED, shipped_path
+from edgesal.predictors import load_predictor
+
+
+def test_default_is_packaged_small_and_calibrated():
+    path = shipped_path("default")
+    assert path is not None and path.stat().st_size < 5 * 2**20  # "a few MB"
+    facts = model_info("default")
+    assert facts["output_kind"] == "log_density" and facts["input_hw"] == [192, 256]
+    assert len(facts["sha256"]) == 64 and facts["params"] > 1e6
+    from edgesal.models import load_checkpoint
+
+    model, _, meta = load_checkpoint(path)
+    assert 0.3 < float(model.head.sharpness) < 1.0  # fitted on validation fixations
+    assert meta["calibration"]["val_ll_after"] > meta["calibration"]["val_ll_before"]
+
+
+def test_every_shipped_name_is_in_the_table():
+    assert "default" in SHIPPED
+
+
+def test_default_beats_center_bias_on_osie():
+    shared_or_skip("data", "osie")
+    default = evaluate("osie", predictor_source(load_predictor("default")), split="test", limit=12, progress=False)
+    center = evaluate("osie", predictor_source(load_predictor("center-bias")), split="test", limit=12,
+                      progress=False)
+    assert default.means["auc_judd"] > center.means["auc_judd"] + 0.08
+    assert default.means["nss"] > 2 * center.means["nss"]
+    assert default.means["ll"] > center.means["ll"] + 0.5  # bits per fixation
+    assert np.isfinite(default.means["sauc"]) and default.means["sauc"] > 0.6

@@ -21,7 +21,7 @@ from edgesal.evaluation import evaluate, predictor_source
 from edgesal.model_info import model_info
 from edgesal.predictors import load_predictor
 
-COLUMNS = ["model", "params (M)", "GFLOPs", "AUC-J", "sAUC", "NSS", "CC", "KL", "ms (1 thread)", "× first"]
+COLUMNS = ["model", "input", "params (M)", "GFLOPs", "AUC-J", "sAUC", "NSS", "CC", "KL", "ms (1 thread)", "× first"]
 
 
 def interleaved_latency(predictors: dict, image: np.ndarray, rounds: int, warmup: int = 3) -> dict[str, float]:
@@ -43,14 +43,13 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--imgsz", nargs=2, type=int, default=(192, 256))
     parser.add_argument("--out", type=Path, default=None, help="Markdown table (JSON beside it)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     predictors = {m: load_predictor(m, data=args.data, num_threads=1) for m in args.models}
     rows = {}
     for name, predictor in predictors.items():
-        facts = model_info(name, tuple(args.imgsz)) if hasattr(predictor, "spec") else {}
+        facts = model_info(name) if hasattr(predictor, "spec") else {}  # FLOPs at the model's own input
         result = evaluate(args.data, predictor_source(predictor), split=args.split, limit=args.limit)
         rows[name] = {"params": facts.get("params"), "flops": facts.get("flops"), **result.to_json()}
     from edgesal.data import open_dataset
@@ -61,11 +60,13 @@ def main() -> None:
     first = latency[args.models[0]]
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for name in args.models:
-        r = rows[name]
+        r, predictor = rows[name], predictors[name]
         r["latency_ms"] = latency[name]
         params = f"{r['params'] / 1e6:.2f}" if r["params"] else "—"
         gflops = f"{r['flops'] / 1e9:.3f}" if r["flops"] else "—"
-        lines.append(f"| {name} | {params} | {gflops} | {r['auc_judd']:.4f} | {r['sauc']:.4f} | {r['nss']:.3f} | "
+        hw = getattr(getattr(predictor, "spec", None), "input_hw", None) or getattr(predictor, "input_hw", None)
+        size = f"{hw[0]}×{hw[1]}" if hw else "image"
+        lines.append(f"| {name} | {size} | {params} | {gflops} | {r['auc_judd']:.4f} | {r['sauc']:.4f} | {r['nss']:.3f} | "
                      f"{r['cc']:.4f} | {r['kld']:.3f} | {latency[name]:.1f} | {latency[name] / first:.2f} |")
     table = "\n".join(lines)
     print(table)

@@ -379,3 +379,16 @@ def test_cli_prune_sweep(blob_dataset, tmp_path):
         assert rows[0]["latency_ms"] > 0
     assert (out / "sweep.md").read_text().startswith("| method")
     assert (out / "sweep.png").stat().st_size > 1000
+
+
+def test_pruned_model_finetunes_with_edgesal_train(blob_dataset, tmp_path):
+    assert main(_prune_args(blob_dataset, tmp_path / "p", "--prune", "3")) == 0
+    pruned = tmp_path / "p" / "pruned.pt"
+    _, _, meta_before = load_checkpoint(pruned)
+    out = tmp_path / "ft"
+    assert main(["train", "--init", str(pruned), "--data", f"{blob_dataset}:train", "--val", f"{blob_dataset}:val",
+                 "--max-steps", "4", "--val-every", "2", "--batch", "4", "--threads", "1", "--out", str(out),
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    model, spec, meta = load_checkpoint(out / "best.pt")
+    assert meta["pruned_channels"] == meta_before["pruned_channels"]
+    assert count_flops(model, (1, 3, *spec.input_hw)).total_flops == meta_before["pruning"]["flops_after"]

@@ -25,6 +25,7 @@ import click
 @click.option("--threads", type=int)
 @click.option("--out", help="run folder (best.pt, last.pt)")
 @click.option("--cache-dir", help="where preprocessed training arrays are cached")
+@click.option("--init", help="start from this checkpoint (e.g. a pruned .pt) instead of a fresh architecture")
 @click.option("--hint-teacher", help="edgesal .pt teacher for hint pretraining of the backbone")
 @click.option("--hint-steps", type=int, help="hint pretraining steps before training")
 @click.option("--no-pretrained", is_flag=True, help="random backbone initialisation")

@@ -34,6 +34,7 @@ class TrainConfig:
     hflip: bool = True
     max_steps: int | None = None
     threads: int | None = None
+    init: str | None = None  # start from this checkpoint (e.g. a pruned model) instead of the architecture
     hint_teacher: str | None = None  # edgesal .pt whose backbone features the student mimics first
     hint_steps: int = 0
 

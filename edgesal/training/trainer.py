@@ -96,7 +96,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    spec = get_spec(cfg.model)
+    init_model, init_meta = None, {}
+    if cfg.init:  # fine-tune an existing (e.g. pruned) checkpoint: its architecture wins
+        from edgesal.models import load_checkpoint
+
+        init_model, spec, init_meta = load_checkpoint(cfg.init)
+    else:
+        spec = get_spec(cfg.model)
     if cfg.input_hw:
         spec = spec.with_input_hw(cfg.input_hw)
     out = Path(cfg.out)
@@ -107,8 +113,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     loss_name = cfg.loss or ("theis" if spec.output_kind == "log_density" else "fastsal_bce")
     loss_fn = get_loss(loss_name)
 
-    model = build_model(spec, pretrained_backbone=cfg.pretrained_backbone and not resume)
-    if spec.output_kind == "log_density":
+    if init_model is not None:
+        model = init_model.train()
+    else:
+        model = build_model(spec, pretrained_backbone=cfg.pretrained_backbone and not resume)
+    if spec.output_kind == "log_density" and init_model is None:
         labelled = train_arrays.fixations[train_arrays.labelled]
         ys, xs = np.nonzero(labelled.sum(axis=0))
         weights = labelled.sum(axis=0)[ys, xs]
@@ -139,6 +148,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     meta = {"config": cfg.to_dict(), "loss": loss_name, "train_images": len(train_arrays),
             "teacher_cache": teacher, "world_size": world, "hint_losses": meta_hint[:1] + meta_hint[-1:]}
+    if cfg.init:
+        meta["init"] = {"path": cfg.init, "sha256": init_meta.get("sha256")}
+        for key in ("pruned_channels", "pruning"):
+            if key in init_meta:
+                meta[key] = init_meta[key]
     model.train()
     bar = tqdm(total=total_steps, initial=step, desc=f"train {spec.name}", unit="step",
                disable=not progress or rank != 0)

@@ -25,7 +25,7 @@ from edgesal.export.formats import EXPORT_FORMATS
 @click.option("--min-cc", type=float, help="parity: minimum mean CC (default 0.99 fp32/fp16, 0.97 int8)")
 @click.option("--max-kl", type=float, help="parity: maximum mean KL (default 0.01 fp32/fp16, 0.05 int8)")
 @click.option("--max-dauc", type=float, help="parity: maximum |ΔAUC-Judd| (default 0.001 fp32, 0.005 int8)")
-@click.option("--max-dnss", type=float, help="parity: maximum |ΔNSS| (default 0.01 fp32, 0.05 int8)")
+@click.option("--max-dnss", type=float, help="parity: maximum |ΔNSS| (default 0.01 fp32, 0.1 int8)")
 @click.option("--opt", "options", multiple=True, metavar="NAME=VALUE",
               help="target option, e.g. layout=nchw or io=float for tflite (see docs/export.md)")
 @click.option("--debug-parity", is_flag=True, help="locate the first layer where the artefact diverges")

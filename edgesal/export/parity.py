@@ -37,7 +37,7 @@ class ParityThresholds:
 DEFAULT_THRESHOLDS: dict[str, ParityThresholds] = {
     "fp32": ParityThresholds(min_cc=0.99, max_kl=0.01, max_dauc=0.001, max_dnss=0.01),
     "fp16": ParityThresholds(min_cc=0.99, max_kl=0.01, max_dauc=0.002, max_dnss=0.02),
-    "int8": ParityThresholds(min_cc=0.97, max_kl=0.05, max_dauc=0.005, max_dnss=0.05),
+    "int8": ParityThresholds(min_cc=0.97, max_kl=0.05, max_dauc=0.005, max_dnss=0.1),
 }
 
 

@@ -396,6 +396,8 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
     bar = tqdm(total=total, initial=n_pruned if total else 0, desc=f"prune {spec.name} ({cfg.method})",
                unit="map", disable=not progress)
     steps_this_call = 0
+    layer_names = [g.layer for g in graph.groups]
+    layer_of = np.unique(layer_names, return_inverse=True)[1]
     masks.attach()
     try:
         while not done():
@@ -413,15 +415,17 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
             net.eval()
             scores = criterion.scores(alive, net)
             removed_now = 0
+            blocked = np.zeros(len(graph.groups), dtype=bool)
             for _ in range(max(cfg.maps_per_step, 1)):  # paper: 1; costs are re-estimated after each
                 savings = costs.savings(alive)
-                choice = select_group(scores, savings, costs.eligible(alive), beta=cfg.beta,
+                choice = select_group(scores, savings, costs.eligible(alive) & ~blocked, beta=cfg.beta,
                                       beta_star=cfg.beta_star, flops_ref=flops_start)
                 if choice.index < 0:
                     break
                 k = choice.index
                 saved = int(savings[k])
                 alive = costs.remove(alive, k)
+                blocked |= layer_of == layer_of[k]  # one map per layer per round: its signal is stale after
                 flops_now -= saved
                 n_pruned += 1
                 removed_now += 1

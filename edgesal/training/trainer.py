@@ -194,7 +194,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
         if stop_after is not None and step >= stop_after:
             break
     bar.close()
-    if rank == 0 and spec.output_kind == "log_density" and best_path.exists() and step >= total_steps:
+    interrupted = stop_after is not None and step >= stop_after and step < total_steps and not stopped_early
+    if rank == 0 and spec.output_kind == "log_density" and best_path.exists() and not interrupted:
         calibrate_checkpoint(best_path, val_arrays)
     if world > 1:
         dist.barrier()

@@ -9,15 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def shared_or_skip(*parts: str) -> Path:
-    """Path inside ../shared, or skip the test saying what is missing."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"needs {path} (the ../shared data/weights folder beside the repository)")
-    return path
+from shared_paths import SHARED, shared_or_skip  # noqa: F401  (re-exported for fixtures)
 
 
 def make_blob_dataset(root: Path, n: int = 16, size_hw: tuple[int, int] = (48, 64), seed: int = 0) -> Path:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import shared_or_skip
+from shared_paths import shared_or_skip
 from edgesal.cli.main import main
 from edgesal.evaluation import METRIC_KEYS, evaluate, maps_dir_source, predictor_source
 from edgesal.predictors import load_predictor

@@ -392,3 +392,14 @@ def test_pruned_model_finetunes_with_edgesal_train(blob_dataset, tmp_path):
     model, spec, meta = load_checkpoint(out / "best.pt")
     assert meta["pruned_channels"] == meta_before["pruned_channels"]
     assert count_flops(model, (1, 3, *spec.input_hw)).total_flops == meta_before["pruning"]["flops_after"]
+
+
+def test_min_keep_floor_protects_every_layer(blob_dataset, tmp_path):
+    assert main(_prune_args(blob_dataset, tmp_path / "k", "--prune", "400", "--maps-per-step", "20",
+                            "--min-keep", "0.5", "--no-retrain", "--method", "l1w")) == 0
+    pruned, _, _ = load_checkpoint(tmp_path / "k" / "pruned.pt")
+    full = build_model("uva_tiny_readout")
+    widths = {n: m.out_channels for n, m in full.named_modules() if isinstance(m, torch.nn.Conv2d)}
+    for name, module in pruned.named_modules():
+        if isinstance(module, torch.nn.Conv2d) and module.out_channels != widths[name]:
+            assert module.out_channels >= widths[name] // 2, (name, module.out_channels, widths[name])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import shared_or_skip
+from shared_paths import shared_or_skip
 from edgesal.evaluation import evaluate, predictor_source
 from edgesal.model_info import model_info
 from edgesal.models.shipped import SHIPPED, shipped_path

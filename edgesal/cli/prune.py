@@ -25,6 +25,8 @@ def _common(f):
                      help="training steps accumulating the pruning signal per removed map"),
         click.option("--maps-per-step", default=1, show_default=True, type=int,
                      help="maps removed per signal round (paper: 1; costs re-estimated after each)"),
+        click.option("--min-keep", default=0.0, show_default=True, type=float,
+                     help="keep at least this fraction of every layer's feature maps"),
         click.option("--finetune-steps", default=0, show_default=True, type=int,
                      help="SGD steps after pruning"),
         click.option("--batch", default=16, show_default=True, type=int),

@@ -48,11 +48,12 @@ from edgesal.pruning.masks import ChannelMasks
 from edgesal.pruning.rebuild import physically_prune, pruned_channel_config
 from edgesal.pruning.selection import parse_flop_target, select_group
 from edgesal.training.arrays import TrainingArrays, load_training_arrays
+from edgesal.training.trainer import validation_loss
 from edgesal.training.batches import epoch_order, make_batch
 
 STATE_FORMAT = "edgesal-prune-state/1"
 # config fields that shape the pruning trajectory: a resumed run must use the same values
-_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "lr", "momentum", "weight_decay", "batch",
+_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "min_keep", "lr", "momentum", "weight_decay", "batch",
                     "seed", "data", "teacher_cache", "loss", "signal_loss", "bn", "hflip", "retrain")
 
 
@@ -68,6 +69,7 @@ class PruneConfig:
     flop_target: str | float | None = None
     signal_steps: int = 10
     maps_per_step: int = 1  # paper: one map per pruning step; >1 trades fidelity for speed on CPU
+    min_keep: float = 0.0  # keep at least this fraction of every layer's maps (0: only ≥ 1)
     finetune_steps: int = 0
     lr: float = 0.0025
     momentum: float = 0.9
@@ -260,20 +262,6 @@ def finetune(model: nn.Module, data: _Data, objective: _Objective, steps: int, l
     return losses
 
 
-@torch.no_grad()
-def validation_loss(model: nn.Module, arrays: TrainingArrays, spec: ModelSpec, loss_fn, batch: int = 16) -> float:
-    was = model.training
-    model.eval()
-    total, count = 0.0, 0
-    for start in range(0, len(arrays), batch):
-        idx = np.arange(start, min(start + batch, len(arrays)))
-        b = make_batch(arrays, idx, spec.mean, spec.std)
-        total += float(loss_fn(model(b["image"]), b)) * len(idx)
-        count += len(idx)
-    model.train(was)
-    return total / max(count, 1)
-
-
 # --- the driver -------------------------------------------------------------------------------
 
 def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpec | None = None,
@@ -357,7 +345,7 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
         if cfg.val else None
     val_before = state.get("val_before") if state else None
     if val_arrays is not None and val_before is None:
-        val_before = validation_loss(net, val_arrays, spec, objective.train)
+        val_before = validation_loss(net, val_arrays, objective.train, spec)
 
     def done() -> bool:
         return ((cfg.n_prune is not None and n_pruned >= cfg.n_prune)
@@ -398,6 +386,7 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
     steps_this_call = 0
     layer_names = [g.layer for g in graph.groups]
     layer_of = np.unique(layer_names, return_inverse=True)[1]
+    min_alive = np.maximum(1, np.ceil(cfg.min_keep * np.bincount(layer_of)))  # per-layer floor
     masks.attach()
     try:
         while not done():
@@ -418,7 +407,9 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
             blocked = np.zeros(len(graph.groups), dtype=bool)
             for _ in range(max(cfg.maps_per_step, 1)):  # paper: 1; costs are re-estimated after each
                 savings = costs.savings(alive)
-                choice = select_group(scores, savings, costs.eligible(alive) & ~blocked, beta=cfg.beta,
+                alive_per_layer = np.bincount(layer_of, weights=np.asarray(alive, dtype=float), minlength=len(min_alive))
+                at_floor = alive_per_layer[layer_of] <= min_alive[layer_of]
+                choice = select_group(scores, savings, costs.eligible(alive) & ~blocked & ~at_floor, beta=cfg.beta,
                                       beta_star=cfg.beta_star, flops_ref=flops_start)
                 if choice.index < 0:
                     break
@@ -486,7 +477,7 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
     meta["pruning"]["finetune_final_loss"] = ft_losses[-1] if ft_losses else None
     if val_arrays is not None:
         meta["pruning"]["val_loss_before"] = val_before
-        meta["pruning"]["val_loss_after"] = validation_loss(pruned, val_arrays, spec, objective.train)
+        meta["pruning"]["val_loss_after"] = validation_loss(pruned, val_arrays, objective.train, spec)
     save_checkpoint(final_path, pruned, spec, meta=meta)
     write_json(out / "prune_log.json", {"status": "finished", "config": cfg.to_dict(), "summary": meta["pruning"],
                                          "graph": graph.summary(), "history": history})

@@ -59,26 +59,22 @@ def _idx(keep: np.ndarray, device) -> torch.Tensor:
 
 def _slice_module(module: nn.Module, op: str, keep_in: np.ndarray | None, keep_out: np.ndarray) -> None:
     """Slice one module in place (``keep_in`` for consumers, ``keep_out`` for producers/pass-through)."""
-    if op == "conv":
+    if op in ("conv", "linear"):
         w = module.weight
         w = w.index_select(0, _idx(keep_out, w.device)).index_select(1, _idx(keep_in, w.device))
         _set_param(module, "weight", w)
         if module.bias is not None:
             _set_param(module, "bias", module.bias.index_select(0, _idx(keep_out, w.device)))
-        module.in_channels, module.out_channels = len(keep_in), len(keep_out)
+        if op == "conv":
+            module.in_channels, module.out_channels = len(keep_in), len(keep_out)
+        else:
+            module.in_features, module.out_features = len(keep_in), len(keep_out)
     elif op == "dwconv":
         w = module.weight
         _set_param(module, "weight", w.index_select(0, _idx(keep_out, w.device)))
         if module.bias is not None:
             _set_param(module, "bias", module.bias.index_select(0, _idx(keep_out, w.device)))
         module.in_channels = module.out_channels = module.groups = len(keep_out)
-    elif op == "linear":
-        w = module.weight
-        w = w.index_select(0, _idx(keep_out, w.device)).index_select(1, _idx(keep_in, w.device))
-        _set_param(module, "weight", w)
-        if module.bias is not None:
-            _set_param(module, "bias", module.bias.index_select(0, _idx(keep_out, w.device)))
-        module.in_features, module.out_features = len(keep_in), len(keep_out)
     elif op == "bn":
         for name in ("weight", "bias", "running_mean", "running_var"):
             t = getattr(module, name, None)

@@ -60,7 +60,8 @@ def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 @torch.no_grad()
 def validation_loss(model: torch.nn.Module, arrays: TrainingArrays, loss_fn, spec, batch: int = 16) -> float:
-    """Mean loss over the validation arrays (no augmentation)."""
+    """Mean loss over the validation arrays (no augmentation); the train/eval mode is restored."""
+    was_training = model.training
     model.eval()
     total, count = 0.0, 0
     for start in range(0, len(arrays), batch):
@@ -68,7 +69,7 @@ def validation_loss(model: torch.nn.Module, arrays: TrainingArrays, loss_fn, spe
         b = make_batch(arrays, idx, spec.mean, spec.std)
         total += float(loss_fn(model(b["image"]), b)) * len(idx)
         count += len(idx)
-    model.train()
+    model.train(was_training)
     return total / max(count, 1)
 
 

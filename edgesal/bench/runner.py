@@ -233,7 +233,9 @@ class OpenVINOSession(Session):
         self.nchw_shape = tuple(_static_dims(shape, hw))
         if -1 in shape:
             model.reshape({model.inputs[0].any_name: list(self.nchw_shape)})
-        config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
+        # f32 like edgesal.runtimes.openvino: bf16-capable CPUs would otherwise lower precision
+        config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY",
+                  "INFERENCE_PRECISION_HINT": "f32"}
         self.request = core.compile_model(model, "CPU", config).create_infer_request()
 
     def run(self, prepared):

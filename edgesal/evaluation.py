@@ -15,7 +15,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -163,11 +163,3 @@ def evaluate(
     keys = list(METRIC_KEYS) + (["ll"] if all("ll" in r for r in rows) else [])
     means = {k: float(np.nanmean([r[k] for r in rows])) for k in keys}
     return EvaluationResult(means=means, n_images=len(rows), per_image=rows)
-
-
-def format_rows(results: Iterable[tuple[str, EvaluationResult]]) -> list[list[str]]:
-    """Table rows (model, n, metrics…) for printing."""
-    table = []
-    for name, result in results:
-        table.append([name, str(result.n_images)] + [f"{result.means.get(k, float('nan')):.4f}" for k in METRIC_KEYS + ("ll",)])
-    return table

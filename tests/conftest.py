@@ -1,4 +1,4 @@
-"""Shared fixtures: the optional ../shared folder and a small synthetic generic dataset."""
+"""Shared fixtures: a small synthetic generic-format dataset (see shared_paths.py for ../shared)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shared_paths import SHARED, shared_or_skip  # noqa: F401  (re-exported for fixtures)
 
 
 def make_blob_dataset(root: Path, n: int = 16, size_hw: tuple[int, int] = (48, 64), seed: int = 0) -> Path:

@@ -24,8 +24,10 @@ def test_default_is_packaged_small_and_calibrated():
     assert meta["calibration"]["val_ll_after"] > meta["calibration"]["val_ll_before"]
 
 
-def test_every_shipped_name_is_in_the_table():
-    assert "default" in SHIPPED
+def test_every_shipped_name_resolves_offline():
+    for name in SHIPPED:
+        assert shipped_path(name) is not None, name
+        assert load_predictor(name).output_kind == "log_density"
 
 
 def test_default_beats_center_bias_on_osie():
@@ -37,3 +39,15 @@ def test_default_beats_center_bias_on_osie():
     assert default.means["nss"] > 2 * center.means["nss"]
     assert default.means["ll"] > center.means["ll"] + 0.5  # bits per fixation
     assert np.isfinite(default.means["sauc"]) and default.means["sauc"] > 0.6
+
+
+def test_fast_is_a_physically_pruned_default():
+    from edgesal.models import load_checkpoint
+
+    fast, spec, meta = load_checkpoint(shipped_path("fast"))
+    default, _, _ = load_checkpoint(shipped_path("default"))
+    assert meta["pruning"]["method"] == "fisher" and meta["pruned_channels"]
+    fast_flops, default_flops = model_info("fast")["flops"], model_info("default")["flops"]
+    assert fast_flops * 3 <= default_flops * 1.01  # ≈3× fewer FLOPs (paper formula)
+    assert sum(p.numel() for p in fast.parameters()) < 0.5 * sum(p.numel() for p in default.parameters())
+    assert shipped_path("fast").stat().st_size < 3 * 2**20

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from edgesal.errors import EdgesalError
+from edgesal.runtimes.signatures import SIGNATURES, read_header
 
 #: runtime → file suffixes it opens (OpenVINO also reads ONNX directly).
 RUNTIME_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -32,12 +33,6 @@ for _runtime, _suffixes in RUNTIME_SUFFIXES.items():
         AUTO_RUNTIME.setdefault(_suffix, _runtime)
 
 #: suffix → check of the first 512 bytes (catches e.g. a renamed text file).
-_SNIFF: dict[str, Callable[[bytes], bool]] = {
-    ".tflite": lambda head: head[4:8] == b"TFL3",
-    ".onnx": lambda head: head[:1] == b"\x08",  # protobuf field 1 (ir_version), varint
-    ".xml": lambda head: b"<net" in head,
-    ".pt": lambda head: head[:2] == b"PK",  # torch.save zip archive
-}
 #: suffix → the file a model of that kind may need beside it (copied with it to a device).
 _COMPANION: dict[str, Callable[[Path], Path]] = {
     ".xml": lambda p: p.with_suffix(".bin"),  # OpenVINO weights
@@ -111,12 +106,10 @@ class Artefact:
 
 def _sniff(path: Path) -> None:
     suffix = path.suffix.lower()
-    if suffix not in _SNIFF:
-        known = ", ".join(sorted(_SNIFF))
+    if suffix not in SIGNATURES:
+        known = ", ".join(sorted(SIGNATURES))
         raise EdgesalError(f"{path}: not a model file (known suffixes: {known}; or a shipped model name)")
-    with path.open("rb") as f:
-        head = f.read(512)
-    if not _SNIFF[suffix](head):
+    if not SIGNATURES[suffix](read_header(path)):
         raise EdgesalError(f"{path}: not a valid {suffix} model (unexpected file content)")
 
 

@@ -9,20 +9,14 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 from edgesal.runtimes.base import RuntimeSession, TensorInfo
-
-TFLITE_MAGIC = b"TFL3"
+from edgesal.runtimes.signatures import SIGNATURES, read_header
 
 
 def validate_tflite_file(path: str | Path) -> Path:
     """Check that ``path`` exists and is a FlatBuffer TFLite model (magic ``TFL3``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise EdgesalError(f"model file not found: {path}")
-    with path.open("rb") as f:
-        header = f.read(8)
-    if len(header) < 8 or header[4:8] != TFLITE_MAGIC:
+    if not SIGNATURES[".tflite"](read_header(path)):
         raise EdgesalError(f"not a TFLite model (missing TFL3 identifier): {path}")
-    return path
+    return Path(path)
 
 
 class LiteRTModel:

@@ -8,6 +8,7 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 from edgesal.runtimes.base import RuntimeSession, TensorInfo
+from edgesal.runtimes.signatures import SIGNATURES, read_header
 
 _ORT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(uint8)": np.uint8,
               "tensor(int8)": np.int8}
@@ -15,14 +16,9 @@ _ORT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tenso
 
 def validate_onnx_file(path: str | Path) -> Path:
     """Exists and starts like an ONNX ModelProto (field 1, ``ir_version``, varint → byte 0x08)."""
-    path = Path(path)
-    if not path.is_file():
-        raise EdgesalError(f"model file not found: {path}")
-    with path.open("rb") as f:
-        head = f.read(1)
-    if head != b"\x08":
+    if not SIGNATURES[".onnx"](read_header(path)):
         raise EdgesalError(f"not an ONNX model (no ir_version header): {path}")
-    return path
+    return Path(path)
 
 
 class OnnxRuntimeSession(RuntimeSession):

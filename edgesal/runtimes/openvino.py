@@ -14,16 +14,14 @@ import numpy as np
 from edgesal.errors import EdgesalError
 from edgesal.optional import import_optional
 from edgesal.runtimes.base import RuntimeSession, TensorInfo
+from edgesal.runtimes.signatures import SIGNATURES, read_header
 
 
 def validate_openvino_file(path: str | Path) -> Path:
     """An ``.xml`` IR that starts like XML, declares a ``<net``, with its ``.bin`` beside it."""
     path = Path(path)
-    if not path.is_file():
-        raise EdgesalError(f"model file not found: {path}")
-    with path.open("rb") as f:
-        head = f.read(512)
-    if not head.lstrip().startswith(b"<?xml") or b"<net" not in head:
+    head = read_header(path)
+    if not head.lstrip().startswith(b"<?xml") or not SIGNATURES[".xml"](head):
         raise EdgesalError(f"not an OpenVINO IR (.xml with <net>): {path}")
     if not path.with_suffix(".bin").is_file():
         raise EdgesalError(f"OpenVINO weights missing: {path.with_suffix('.bin')}")

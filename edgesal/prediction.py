@@ -9,10 +9,9 @@ from PIL import Image
 from tqdm import tqdm
 
 from edgesal.atomic import atomic_path
-from edgesal.data.images import load_rgb
+from edgesal.data.images import find_images, load_rgb
 from edgesal.errors import EdgesalError
 from edgesal.predictors import load_predictor
-from edgesal.training.sources import IMAGE_SUFFIXES
 
 
 def list_images(source: str | Path) -> list[Path]:
@@ -21,7 +20,7 @@ def list_images(source: str | Path) -> list[Path]:
     if source.is_file():
         return [source]
     if source.is_dir():
-        images = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = find_images(source)
         if not images:
             raise EdgesalError(f"no images (jpg, png, …) in {source}")
         return images

@@ -9,7 +9,9 @@ from PIL import Image
 
 from edgesal.errors import EdgesalError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # stimuli of the dataset formats
+#: what folders of arbitrary images (predict, unlabeled training images, calibration) may hold
+ANY_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -73,3 +75,9 @@ def list_images(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> dic
             )
         found[path.stem] = path
     return found
+
+
+def find_images(folder: Path, suffixes: tuple[str, ...] = ANY_IMAGE_SUFFIXES) -> list[Path]:
+    """Image files anywhere under ``folder`` (recursive, sorted; hidden files skipped)."""
+    return sorted(p for p in Path(folder).rglob("*")
+                  if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith("."))

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from edgesal.data.images import ANY_IMAGE_SUFFIXES, find_images
 from edgesal.errors import EdgesalError
 from edgesal.paths import REPO_ROOT
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MIN_RECOMMENDED = 100
 DEFAULT_DIR = REPO_ROOT / "calibration" / "default"
 
@@ -42,10 +42,9 @@ def list_calibration_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise EdgesalError(f"calibration folder not found: {folder}")
-    images = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                    and not p.name.startswith("."))
+    images = find_images(folder)
     if not images:
-        raise EdgesalError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in calibration folder {folder}")
+        raise EdgesalError(f"no images ({', '.join(ANY_IMAGE_SUFFIXES)}) in calibration folder {folder}")
     return images
 
 

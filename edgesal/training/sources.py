@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from edgesal.data import open_dataset
-from edgesal.data.images import load_rgb
+from edgesal.data.images import find_images, load_rgb
 from edgesal.errors import EdgesalError
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 @dataclass
@@ -33,10 +32,9 @@ class ImageSource:
             if not self.folder.is_dir():
                 raise EdgesalError(f"image folder not found: {self.folder}")
             self.dataset = None
-            self._stems = sorted(p.relative_to(self.folder).with_suffix("").as_posix()
-                                 for p in self.folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
             self._paths = {p.relative_to(self.folder).with_suffix("").as_posix(): p
-                           for p in self.folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
+                           for p in find_images(self.folder)}
+            self._stems = sorted(self._paths)
             self.label = f"images_{self.folder.name}"
             self.prefix = self.label
         else:

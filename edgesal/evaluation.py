@@ -25,7 +25,7 @@ from edgesal.errors import EdgesalError
 from edgesal.imaging import resize_map
 from edgesal.metrics import compute_all, log_likelihood
 from edgesal.predictors.base import Predictor
-from edgesal.predictors.center_bias import CenterBiasPredictor, fit_center_prior
+from edgesal.predictors.center_bias import CenterBiasPredictor, center_bias_of, fitted_center_bias
 
 METRIC_KEYS = ("auc_judd", "auc_borji", "sauc", "nss", "cc", "kld", "sim", "ig")
 SAUC_OTHER_IMAGES = 10
@@ -121,12 +121,9 @@ def _shuffled_negatives(dataset: SaliencyDataset, stems: list[str]) -> Callable[
 def _baseline_predictor(data: str, dataset: SaliencyDataset) -> CenterBiasPredictor:
     """Center bias fitted on the training split (falls back to the evaluated images)."""
     try:
-        train = open_dataset(data, split="train")
-        stems = train.stems()
+        return fitted_center_bias(data)
     except EdgesalError:
-        train, stems = dataset, dataset.stems()
-    points = np.concatenate([train.fixations_normalised(s) for s in stems])
-    return CenterBiasPredictor("center-bias-fitted", prior=fit_center_prior(points))
+        return center_bias_of(dataset)
 
 
 def evaluate(

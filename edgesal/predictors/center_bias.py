@@ -67,14 +67,18 @@ class CenterBiasPredictor(Predictor):
         return {**super().describe(), "prior": "gaussian" if self.prior is None else "fitted"}
 
 
+def center_bias_of(dataset, name: str = "center-bias-fitted") -> CenterBiasPredictor:
+    """Fit the prior on all fixations of an opened dataset (or split)."""
+    points = [dataset.fixations_normalised(stem) for stem in dataset.stems()]
+    prior = fit_center_prior(np.concatenate(points) if points else np.zeros((0, 2)))
+    return CenterBiasPredictor(name, prior=prior)
+
+
 def fitted_center_bias(data: str, name: str = "center-bias-fitted") -> CenterBiasPredictor:
     """Fit the prior on the training split of dataset ``data`` (name or folder)."""
     from edgesal.data import open_dataset
 
-    train = open_dataset(data, split="train")
-    points = [train.fixations_normalised(stem) for stem in train.stems()]
-    prior = fit_center_prior(np.concatenate(points) if points else np.zeros((0, 2)))
-    return CenterBiasPredictor(name, prior=prior)
+    return center_bias_of(open_dataset(data, split="train"), name)
 
 
 @register_predictor("center-bias", "Gaussian center bias (σ = 0.25 of width/height)")

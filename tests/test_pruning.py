@@ -27,7 +27,7 @@ from edgesal.pruning import (
     trace_dependencies,
 )
 from edgesal.pruning.criteria import SignalBatch
-from edgesal.pruning.selection import parse_flop_target
+from edgesal.pruning.selection import parse_flop_target, select_block
 
 torch.set_num_threads(1)
 
@@ -265,6 +265,33 @@ def test_beta_star_with_real_costs():
     assert big.index == 0
 
 
+def test_select_block_with_multiple_one_is_select_group():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = 30
+        scores, savings = rng.random(n), rng.integers(1, 100, n)
+        eligible, layer_of = rng.random(n) > 0.2, rng.integers(0, 4, n)
+        alive = np.ones(n, bool)
+        for kw in ({"beta_star": True}, {"beta": 0.0}, {"beta": 5.0, "flops_ref": 100.0}):
+            block, choice = select_block(scores, savings, eligible, layer_of, alive, np.ones(4), 1, **kw)
+            assert block == [select_group(scores, savings, eligible, **kw).index]
+
+
+def test_select_block_removes_down_to_channel_multiples():
+    layer_of = np.array([0] * 6 + [1] * 8)  # layer 0: 6 maps (not a multiple of 4), layer 1: 8
+    alive = np.ones(14, bool)
+    scores = np.array([0.5, 0.1, 0.2, 0.9, 0.9, 0.9] + [0.3] * 8)
+    savings = np.full(14, 10)
+    block, choice = select_block(scores, savings, alive, layer_of, alive, np.ones(2), 4, beta=0.0)
+    assert sorted(block) == [1, 2]  # 6 → 4: the two cheapest maps of layer 0 (0.3 < four maps of layer 1)
+    assert choice.beta_k == pytest.approx(0.3 / 20)
+    alive[[1, 2]] = False
+    block, _ = select_block(scores, savings, alive, layer_of, alive, np.ones(2), 4, beta=0.0)
+    assert len(block) == 4 and set(block) <= set(range(6, 14))  # layer 1: 8 → 4 (sum 1.2 < 0.5 + 2.7)
+    block, _ = select_block(scores, savings, alive, layer_of, alive, np.array([1, 5]), 4, beta=0.0)
+    assert block == []  # layer 1 may not drop below 5 maps and layer 0 never loses all its maps
+
+
 # --- physical removal -------------------------------------------------------------------------
 
 def _check_equal(model: nn.Module, shape: tuple[int, ...], frac: float, tmp_path=None, spec=None, atol=1e-5):
@@ -366,19 +393,32 @@ def test_maps_per_step_removes_several_maps_per_signal_round(blob_dataset, tmp_p
 def test_cli_prune_sweep(blob_dataset, tmp_path):
     out = tmp_path / "sweep"
     assert main(["prune-sweep", "--model", "uva_tiny_readout", "--data", f"{blob_dataset}:train",
-                 "--methods", "fisher,l1w", "--betas", "0,star", "--prune", "1,2", "--signal-steps", "1",
+                 "--methods", "fisher,l1w", "--betas", "star,fisher:0", "--prune", "1,2", "--signal-steps", "1",
                  "--batch", "4", "--no-retrain", "--limit", "2", "--out", str(out),
                  "--cache-dir", str(tmp_path / "cache"), "--threads", "1"]) == 0
     result = json.loads((out / "sweep.json").read_text())
     rows = result["rows"]
-    assert len(rows) == 1 + 2 * 2 * 2
+    assert len(rows) == 1 + 2 * 2 + 1 * 2  # fisher: β*, β=0; l1w: β* only
     assert {r["method"] for r in rows} == {"unpruned", "fisher", "l1w"}
+    assert {r["beta"] for r in rows if r["method"] == "l1w"} == {"star"}
     assert all(r["auc_judd"] is not None and r["flops"] > 0 for r in rows)
     assert any(r["pareto"] for r in rows)
     if rows[0]["latency_ms"] is not None:
         assert rows[0]["latency_ms"] > 0
     assert (out / "sweep.md").read_text().startswith("| method")
     assert (out / "sweep.png").stat().st_size > 1000
+
+
+def test_sweep_betas_per_method_and_errors():
+    from edgesal.cli.prune import betas_per_method
+    from edgesal.errors import EdgesalError
+
+    assert betas_per_method(["fisher", "l1a"], "star,0,fisher:0.003") == {"fisher": ["star", 0.0, 0.003],
+                                                                         "l1a": ["star", 0.0]}
+    with pytest.raises(EdgesalError, match="not one of --methods"):
+        betas_per_method(["fisher"], "taylor:0.1")
+    with pytest.raises(EdgesalError, match="number or 'star'"):
+        betas_per_method(["fisher"], "fisher:big")
 
 
 def test_pruned_model_finetunes_with_edgesal_train(blob_dataset, tmp_path):
@@ -392,6 +432,21 @@ def test_pruned_model_finetunes_with_edgesal_train(blob_dataset, tmp_path):
     model, spec, meta = load_checkpoint(out / "best.pt")
     assert meta["pruned_channels"] == meta_before["pruned_channels"]
     assert count_flops(model, (1, 3, *spec.input_hw)).total_flops == meta_before["pruning"]["flops_after"]
+
+
+def test_channel_multiple_keeps_conv_widths_multiples(blob_dataset, tmp_path):
+    assert main(_prune_args(blob_dataset, tmp_path / "c", "--prune", "100", "--maps-per-step", "20",
+                            "--channel-multiple", "8", "--no-retrain", "--method", "l1w")) == 0
+    pruned, _, meta = load_checkpoint(tmp_path / "c" / "pruned.pt")
+    assert meta["pruning"]["pruned_maps"] >= 100
+    full = build_model("uva_tiny_readout")
+    widths = {n: m.out_channels for n, m in full.named_modules() if isinstance(m, torch.nn.Conv2d)}
+    changed = 0
+    for name, module in pruned.named_modules():
+        if isinstance(module, torch.nn.Conv2d) and module.out_channels != widths[name]:
+            changed += 1
+            assert module.out_channels % 8 == 0, (name, module.out_channels, widths[name])
+    assert changed > 0
 
 
 def test_min_keep_floor_protects_every_layer(blob_dataset, tmp_path):

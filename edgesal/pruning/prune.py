@@ -46,14 +46,14 @@ from edgesal.pruning.criteria import Criterion, SignalBatch, make_criterion
 from edgesal.pruning.dependency import DependencyGraph, trace_dependencies
 from edgesal.pruning.masks import ChannelMasks
 from edgesal.pruning.rebuild import physically_prune, pruned_channel_config
-from edgesal.pruning.selection import parse_flop_target, select_group
+from edgesal.pruning.selection import parse_flop_target, select_block
 from edgesal.training.arrays import TrainingArrays, load_training_arrays
 from edgesal.training.trainer import validation_loss
 from edgesal.training.batches import epoch_order, make_batch
 
 STATE_FORMAT = "edgesal-prune-state/1"
 # config fields that shape the pruning trajectory: a resumed run must use the same values
-_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "min_keep", "lr", "momentum", "weight_decay", "batch",
+_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "min_keep", "channel_multiple", "lr", "momentum", "weight_decay", "batch",
                     "seed", "data", "teacher_cache", "loss", "signal_loss", "bn", "hflip", "retrain")
 
 
@@ -70,6 +70,7 @@ class PruneConfig:
     signal_steps: int = 10
     maps_per_step: int = 1  # paper: one map per pruning step; >1 trades fidelity for speed on CPU
     min_keep: float = 0.0  # keep at least this fraction of every layer's maps (0: only ≥ 1)
+    channel_multiple: int = 1  # layers keep a multiple of this many maps (8: AVX2/NEON, 16: AVX-512)
     finetune_steps: int = 0
     lr: float = 0.0025
     momentum: float = 0.9
@@ -306,7 +307,8 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
         state = payload.get("meta", {}).get("prune_state")
         if not state or state.get("format") != STATE_FORMAT:
             raise EdgesalError(f"{state_path} is not an edgesal pruning state")
-        changed = [k for k in _TRAJECTORY_KEYS if state["config"].get(k) != cfg.to_dict().get(k)]
+        changed = [k for k in _TRAJECTORY_KEYS
+                   if state["config"].get(k, getattr(PruneConfig, k, None)) != cfg.to_dict().get(k)]
         if changed:
             raise EdgesalError(f"cannot resume {out}: option(s) {', '.join(changed)} differ from the saved run")
         net, spec, _ = load_checkpoint(state_path)
@@ -366,7 +368,7 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
     def snapshot(n: int) -> None:
         pruned = physically_prune(net, graph, alive).eval()
         path = out / "snapshots" / f"pruned_{n}.pt"
-        save_checkpoint(path, pruned, spec, meta=_result_meta(cfg, source, pruned_channel_config(pruned), n,
+        save_checkpoint(path, pruned, spec, meta=_result_meta(cfg, source, pruned_channel_config(pruned), n_pruned,
                                                              flops_start, flops_now, graph, history, spec))
         snapshots[n] = path
 
@@ -405,30 +407,29 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
             scores = criterion.scores(alive, net)
             removed_now = 0
             blocked = np.zeros(len(graph.groups), dtype=bool)
-            for _ in range(max(cfg.maps_per_step, 1)):  # paper: 1; costs are re-estimated after each
-                savings = costs.savings(alive)
-                alive_per_layer = np.bincount(layer_of, weights=np.asarray(alive, dtype=float), minlength=len(min_alive))
-                at_floor = alive_per_layer[layer_of] <= min_alive[layer_of]
-                choice = select_group(scores, savings, costs.eligible(alive) & ~blocked & ~at_floor, beta=cfg.beta,
-                                      beta_star=cfg.beta_star, flops_ref=flops_start)
-                if choice.index < 0:
+            while removed_now < max(cfg.maps_per_step, 1):  # paper: 1; costs are re-estimated after each
+                block, choice = select_block(scores, costs.savings(alive), costs.eligible(alive) & ~blocked, layer_of,
+                                             alive, min_alive, cfg.channel_multiple, beta=cfg.beta,
+                                             beta_star=cfg.beta_star, flops_ref=flops_start)
+                if not block:
                     break
-                k = choice.index
-                saved = int(savings[k])
-                alive = costs.remove(alive, k)
-                blocked |= layer_of == layer_of[k]  # one map per layer per round: its signal is stale after
-                flops_now -= saved
-                n_pruned += 1
-                removed_now += 1
-                history.append({
-                    "n": n_pruned, "train_step": train_step, "group": graph.groups[k].name, "index": k,
-                    "score": float(scores[k]), "flops_saved": saved, "objective": choice.objective,
-                    "beta_k": choice.beta_k, "flops": int(flops_now),
-                    "train_loss": float(np.mean(losses)) if losses else None,
-                })
-                bar.update(1)
-                if n_pruned in cfg.snapshots:
-                    snapshot(n_pruned)
+                blocked |= layer_of == layer_of[block[0]]  # one pick per layer per round: its signal is stale after
+                for k in block:
+                    saved = int(costs.savings(alive)[k])
+                    alive = costs.remove(alive, k)
+                    flops_now -= saved
+                    n_pruned += 1
+                    removed_now += 1
+                    history.append({
+                        "n": n_pruned, "train_step": train_step, "group": graph.groups[k].name, "index": k,
+                        "score": float(scores[k]), "flops_saved": saved, "objective": choice.objective,
+                        "beta_k": choice.beta_k, "flops": int(flops_now),
+                        "train_loss": float(np.mean(losses)) if losses else None,
+                    })
+                    bar.update(1)
+                for n in cfg.snapshots:  # after the whole block: snapshots keep the channel multiples
+                    if n_pruned - len(block) < n <= n_pruned:
+                        snapshot(n)
                 if done():
                     break
             if removed_now == 0:

@@ -176,13 +176,16 @@ def _beta_label(beta) -> str:
     return "star" if beta == "star" else f"{float(beta):g}"
 
 
-def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list, prune_counts: list[int],
+def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list | dict[str, list],
+                prune_counts: list[int],
                 out: str | Path = "runs/prune_sweep", retrain: bool = True, finetune_steps: int = 0,
                 eval_data: str | None = None, eval_split: str = "val", limit: int | None = 50,
                 latency: bool = True, metric: str = "auc_judd", progress: bool = True, **prune_options) -> list[dict]:
     """Run every (method, β) up to ``max(prune_counts)``, measure every snapshot; returns rows.
 
-    ``betas``: floats and/or ``"star"`` (β*). ``retrain=False``: no SGD during pruning and
+    ``betas``: floats and/or ``"star"`` (β*) for every method, or ``{method: [...]}`` per
+    method (e.g. β > 0 only for Fisher: the baselines' scores have no loss units, so only β*
+    and β = 0 mean something for them). ``retrain=False``: no SGD during pruning and
     no fine-tuning (pure signal quality). Writes ``sweep.json``, ``sweep.md``, ``sweep.png``.
     """
     out = Path(out)
@@ -209,7 +212,7 @@ def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list,
     rows.append(base_row)
 
     for method in methods:
-        for beta in betas:
+        for beta in (betas.get(method, []) if isinstance(betas, dict) else betas):
             run = out / f"{method}_beta{_beta_label(beta)}"
             results_path = run / "results.json"
             done = json.loads(results_path.read_text()) if results_path.exists() else {}

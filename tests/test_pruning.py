@@ -409,6 +409,21 @@ def test_cli_prune_sweep(blob_dataset, tmp_path):
     assert (out / "sweep.png").stat().st_size > 1000
 
 
+def test_snapshots_at_flop_levels(blob_dataset, tmp_path):
+    out = tmp_path / "lv"
+    assert main(_prune_args(blob_dataset, out, "--flops", "60%", "--maps-per-step", "10", "--no-retrain",
+                            "--snapshots", "90%,75%,5")) == 0
+    full = count_flops(build_model("uva_tiny_readout"), (1, 3, *get_spec("uva_tiny_readout").input_hw)).total_flops
+    for name, level in (("pruned_flops90.pt", 0.9), ("pruned_flops75.pt", 0.75)):
+        model, spec, meta = load_checkpoint(out / "snapshots" / name)
+        flops = count_flops(model, (1, 3, *spec.input_hw)).total_flops
+        assert flops <= level * full and meta["pruning"]["flops_after"] == flops
+        assert flops > (level - 0.1) * full  # taken when the level is first reached, not later
+    _, _, meta5 = load_checkpoint(out / "snapshots" / "pruned_5.pt")
+    assert meta5["pruning"]["pruned_maps"] == 5
+    assert main(_prune_args(blob_dataset, out, "--prune", "3", "--snapshots", "120%")) == 2
+
+
 def test_sweep_betas_per_method_and_errors():
     from edgesal.cli.prune import betas_per_method
     from edgesal.errors import EdgesalError

@@ -62,7 +62,8 @@ def _common(f):
 @click.option("--prune", "n_prune", type=int, default=None, help="remove N feature maps")
 @click.option("--flops", "flop_target", default=None,
               help="FLOP target: 0.5 or 50% of the starting model, or absolute 0.3G / 250M")
-@click.option("--snapshots", default="", help="also save pruned_<n>.pt at these counts (comma list)")
+@click.option("--snapshots", default="",
+              help="also save snapshots at these prune counts and/or FLOP levels, e.g. 500,1000,50%")
 @click.option("--save-every", default=1, show_default=True, type=int, help="pruning steps between state saves")
 @click.option("--no-retrain", is_flag=True, help="no SGD updates while pruning")
 @click.option("--out", default="runs/prune", show_default=True, help="run folder (state.pt, pruned.pt)")
@@ -77,7 +78,7 @@ def prune(model, data, val, method, beta, beta_star, n_prune, flop_target, snaps
     if n_prune is None and flop_target is None:
         raise EdgesalError("give a stop rule: --prune N and/or --flops F")
     result = prune_model(model, list(data), val=list(val), method=method, beta=beta or 0.0, beta_star=beta_star,
-                         n_prune=n_prune, flop_target=flop_target, snapshots=_csv(snapshots, int),
+                         n_prune=n_prune, flop_target=flop_target, snapshots=_csv(snapshots),
                          save_every=save_every, retrain=not no_retrain, out=out, resume=resume,
                          hflip=not no_hflip, **options)
     p = result.meta["pruning"]
@@ -93,7 +94,8 @@ def prune(model, data, val, method, beta, beta_star, n_prune, flop_target, snaps
 @click.option("--betas", default="0", show_default=True,
               help="comma list of β values ('star' = β*) for every method; METHOD:β only for that method, "
                    "e.g. star,0,fisher:0.003")
-@click.option("--prune", "counts", required=True, help="comma list of prune counts, e.g. 10,20,50")
+@click.option("--prune", "counts", required=True,
+              help="comma list of prune counts and/or FLOP levels, e.g. 10,20,50 or 80%,60%,40%")
 @click.option("--no-retrain", is_flag=True, help="no SGD while pruning and no fine-tuning")
 @click.option("--eval", "eval_data", default=None,
               help="evaluation data NAME[:SPLIT] (default: the first --data dataset, split val)")
@@ -111,7 +113,7 @@ def prune_sweep(model, data, methods, betas, counts, no_retrain, eval_data, limi
     bad = [m for m in _csv(methods) if m not in METHODS]
     if bad:
         raise EdgesalError(f"unknown method(s) {', '.join(bad)}; choose from {', '.join(METHODS)}")
-    rows = run(model, list(data), methods=_csv(methods), betas=betas_per_method(_csv(methods), betas), prune_counts=_csv(counts, int),
+    rows = run(model, list(data), methods=_csv(methods), betas=betas_per_method(_csv(methods), betas), prune_counts=_csv(counts),
                out=out, retrain=not no_retrain, finetune_steps=finetune_steps, eval_data=eval_data, limit=limit,
                latency=not no_latency, metric=metric, hflip=not no_hflip, **options)
     keys = list(TABLE_KEYS) + ["pareto"]

@@ -14,7 +14,8 @@ fine-tuned for ``finetune_steps`` more steps. Everything is resumable from ``out
 ``out/pruned.pt``          the result: physically pruned (and fine-tuned) checkpoint with
                            ``meta["pruned_channels"]`` and ``meta["pruning"]``
 ``out/prune_log.json``     summary and per-step history
-``out/snapshots/``         ``pruned_<n>.pt`` after ``n`` removed groups (``snapshots=[...]``)
+``out/snapshots/``         ``pruned_<n>.pt`` after ``n`` removed groups, ``pruned_flops<p>.pt``
+                           when the FLOPs first reach ``p`` % (``snapshots=[1000, "50%"]``)
 =========================  ==================================================================
 
 BatchNorm: with ``bn="eval"`` (default) BatchNorm layers use their running statistics while
@@ -86,7 +87,7 @@ class PruneConfig:
     bn: str = "eval"  # eval | train
     hflip: bool = True
     retrain: bool = True  # False: no SGD updates while pruning (signal on fixed weights)
-    snapshots: list[int] = field(default_factory=list)
+    snapshots: list[int | str] = field(default_factory=list)  # counts (1000) and/or FLOP levels ("50%")
     save_every: int = 1
     threads: int | None = None
 
@@ -96,7 +97,7 @@ class PruneConfig:
         self.out, self.cache_dir = str(self.out), str(self.cache_dir)
         if self.teacher_cache is not None:
             self.teacher_cache = str(self.teacher_cache)
-        self.snapshots = sorted({int(n) for n in self.snapshots})
+        self.snapshots = sorted({snapshot_label(n) for n in self.snapshots}, key=str)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,11 +113,38 @@ class PruneResult:
     flops_after: int
     history: list[dict]
     meta: dict
-    snapshots: dict[int, Path] = field(default_factory=dict)
+    snapshots: dict[int | str, Path] = field(default_factory=dict)  # by snapshot label
     finished: bool = True
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def snapshot_label(value: int | str) -> int | str:
+    """A snapshot point: a prune count (``1000``) or a FLOP level (``"50%"`` of the start)."""
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            pct = float(text[:-1])
+            if not 0 < pct < 100:
+                raise ValueError
+            return f"{pct:g}%"
+        n = int(text)
+        if n < 0:
+            raise ValueError
+        return n
+    except ValueError:
+        raise EdgesalError(f"snapshot {value!r}: give a prune count (1000) or a FLOP level (50%)") from None
+
+
+def snapshot_file(label: int | str) -> str:
+    return f"pruned_flops{label[:-1]}.pt" if isinstance(label, str) else f"pruned_{label}.pt"
+
+
+def _snapshot_reached(label: int | str, n_pruned: int, flops: int, flops_start: int) -> bool:
+    if isinstance(label, str):
+        return flops <= float(label[:-1]) / 100 * flops_start
+    return n_pruned >= label
+
 
 def resolve_model(model: str | nn.Module, spec: ModelSpec | None = None) -> tuple[nn.Module, ModelSpec, dict]:
     """(model, spec, source info) for a module (+spec), a registered/shipped name or a ``.pt``."""
@@ -363,22 +391,22 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
         save_checkpoint(state_path, net, spec, meta={"pruned_channels": start_config, "prune_state": prune_state},
                         extra={"optimizer": optimizer.state_dict()})
 
-    snapshots: dict[int, Path] = {}
+    snapshots: dict[int | str, Path] = {}
 
-    def snapshot(n: int) -> None:
+    def snapshot(label: int | str) -> None:
         pruned = physically_prune(net, graph, alive).eval()
-        path = out / "snapshots" / f"pruned_{n}.pt"
+        path = out / "snapshots" / snapshot_file(label)
         save_checkpoint(path, pruned, spec, meta=_result_meta(cfg, source, pruned_channel_config(pruned), n_pruned,
                                                              flops_start, flops_now, graph, history, spec))
-        snapshots[n] = path
+        snapshots[label] = path
 
     if state is None:
         write_json(out / "prune_log.json", {"config": cfg.to_dict(), "status": "started"})
     # reuse existing snapshots of a resumed run
-    for n in cfg.snapshots:
-        p = out / "snapshots" / f"pruned_{n}.pt"
-        if n <= n_pruned and p.exists():
-            snapshots[n] = p
+    for label in cfg.snapshots:
+        p = out / "snapshots" / snapshot_file(label)
+        if _snapshot_reached(label, n_pruned, flops_now, flops_start) and p.exists():
+            snapshots[label] = p
     if 0 in cfg.snapshots and 0 not in snapshots:
         snapshot(0)
 
@@ -427,9 +455,9 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
                         "train_loss": float(np.mean(losses)) if losses else None,
                     })
                     bar.update(1)
-                for n in cfg.snapshots:  # after the whole block: snapshots keep the channel multiples
-                    if n_pruned - len(block) < n <= n_pruned:
-                        snapshot(n)
+                for label in cfg.snapshots:  # after the whole block: snapshots keep the channel multiples
+                    if label not in snapshots and _snapshot_reached(label, n_pruned, flops_now, flops_start):
+                        snapshot(label)
                 if done():
                     break
             if removed_now == 0:
@@ -513,5 +541,5 @@ def summarise(path: str | Path) -> dict:
     return info
 
 
-__all__ = ["PruneConfig", "PruneResult", "prune_model", "resolve_model", "finetune", "training_step",
+__all__ = ["PruneConfig", "PruneResult", "prune_model", "snapshot_label", "snapshot_file", "resolve_model", "finetune", "training_step",
            "per_sample_losses", "set_train_mode", "summarise", "validation_loss"]

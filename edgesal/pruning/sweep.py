@@ -1,8 +1,9 @@
-"""``prune-sweep``: methods × β × prune counts → a Pareto table of cost vs. accuracy.
+"""``prune-sweep``: methods × β × prune points → a Pareto table of cost vs. accuracy.
 
-One pruning run per (method, β) goes up to the largest prune count and saves a snapshot at
-every requested count (greedy pruning is sequential, so the smaller counts are prefixes of
-the larger). Each snapshot is optionally fine-tuned, then measured: FLOPs (paper formula,
+One pruning run per (method, β) goes up to the largest prune count / lowest FLOP level and
+saves a snapshot at every requested point (greedy pruning is sequential, so the earlier
+points are prefixes of the later). FLOP levels (``"50%"``) compare methods at equal cost:
+the criteria remove maps of very different cost, so equal counts land far apart in FLOPs. Each snapshot is optionally fine-tuned, then measured: FLOPs (paper formula,
 ``count_flops``), parameters, ONNX-Runtime single-thread latency (legacy TorchScript
 exporter, opset 17, when ``onnxruntime`` is installed) and ``edgesal.evaluation.evaluate``
 metrics (AUC-Judd, NSS, CC, log-likelihood for log-density models) on an evaluation split.
@@ -28,7 +29,8 @@ from edgesal.models import load_checkpoint, save_checkpoint
 from edgesal.models.checkpoint import read_checkpoint
 from edgesal.models.flops import count_flops, count_params
 from edgesal.models.registry import ModelSpec
-from edgesal.pruning.prune import _Data, _Objective, finetune, prune_model, resolve_model
+from edgesal.pruning.prune import (_Data, _Objective, finetune, prune_model, resolve_model, snapshot_file,
+                                   snapshot_label)
 from edgesal.pruning.rebuild import pruned_channel_config
 from edgesal.training.arrays import load_training_arrays
 
@@ -172,16 +174,24 @@ def plot(rows: list[dict], path: Path, metric: str) -> Path | None:
     return path
 
 
+def _point_order(point: int | str) -> tuple[int, float]:
+    """Counts ascending, then FLOP levels descending (both: less pruned first)."""
+    return (0, point) if isinstance(point, int) else (1, -float(point[:-1]))
+
+
 def _beta_label(beta) -> str:
     return "star" if beta == "star" else f"{float(beta):g}"
 
 
 def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list | dict[str, list],
-                prune_counts: list[int],
+                prune_counts: list[int | str],
                 out: str | Path = "runs/prune_sweep", retrain: bool = True, finetune_steps: int = 0,
                 eval_data: str | None = None, eval_split: str = "val", limit: int | None = 50,
                 latency: bool = True, metric: str = "auc_judd", progress: bool = True, **prune_options) -> list[dict]:
-    """Run every (method, β) up to ``max(prune_counts)``, measure every snapshot; returns rows.
+    """Run every (method, β) to its last point, measure every snapshot; returns rows.
+
+    ``prune_counts``: prune counts (``1000``) and/or FLOP levels (``"50%"``); with both,
+    each run stops at whichever of the last count and the lowest level comes first.
 
     ``betas``: floats and/or ``"star"`` (β*) for every method, or ``{method: [...]}`` per
     method (e.g. β > 0 only for Fisher: the baselines' scores have no loss units, so only β*
@@ -189,9 +199,11 @@ def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list 
     no fine-tuning (pure signal quality). Writes ``sweep.json``, ``sweep.md``, ``sweep.png``.
     """
     out = Path(out)
-    counts = sorted({int(n) for n in prune_counts if int(n) > 0})
-    if not counts:
-        raise EdgesalError("give at least one prune count > 0")
+    points = sorted({snapshot_label(n) for n in prune_counts} - {0}, key=_point_order)
+    if not points:
+        raise EdgesalError("give at least one prune count > 0 or FLOP level (50%)")
+    max_count = max((p for p in points if isinstance(p, int)), default=None)
+    min_level = min((p for p in points if isinstance(p, str)), key=lambda p: float(p[:-1]), default=None)
     if eval_data is None:
         first = data[0]
         if first.startswith("images:"):
@@ -216,23 +228,23 @@ def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list 
             run = out / f"{method}_beta{_beta_label(beta)}"
             results_path = run / "results.json"
             done = json.loads(results_path.read_text()) if results_path.exists() else {}
-            if all(str(n) in done for n in counts):
-                rows.extend(done[str(n)] for n in counts)
+            if all(str(n) in done for n in points):
+                rows.extend(done[str(n)] for n in points)
                 continue
             resume = (run / "state.pt").exists()
             result = prune_model(model, data, method=method, beta=0.0 if beta == "star" else float(beta),
-                                 beta_star=beta == "star", n_prune=max(counts), snapshots=counts,
+                                 beta_star=beta == "star", n_prune=max_count, flop_target=min_level, snapshots=points,
                                  out=run, resume=resume, retrain=retrain, finetune_steps=0, progress=progress,
                                  **prune_options)
             arrays = objective = stream = None
-            for n in counts:
+            for n in points:
                 if str(n) in done:
                     rows.append(done[str(n)])
                     continue
                 path = result.snapshots.get(n)
                 if path is None:  # ran out of prunable maps before n
                     continue
-                snap, snap_spec, _ = load_checkpoint(path)
+                snap, snap_spec, snap_meta = load_checkpoint(path)
                 if retrain and finetune_steps > 0:
                     if arrays is None:
                         opts = result.meta["pruning"]
@@ -246,11 +258,12 @@ def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list 
                     finetune(snap, stream, objective, finetune_steps, prune_options.get("lr", 0.0025),
                              prune_options.get("momentum", 0.9), prune_options.get("weight_decay", 0.0),
                              prune_options.get("bn", "eval"), progress=False)
-                    path = run / "snapshots" / f"pruned_{n}_ft{finetune_steps}.pt"
+                    path = run / "snapshots" / snapshot_file(n).replace(".pt", f"_ft{finetune_steps}.pt")
                     snap_meta = read_checkpoint(result.snapshots[n]).get("meta", {})
                     save_checkpoint(path, snap, snap_spec, meta={
                         **snap_meta, "pruned_channels": pruned_channel_config(snap), "finetune_steps": finetune_steps})
-                row = {"method": method, "beta": _beta_label(beta), "pruned_maps": n,
+                row = {"method": method, "beta": _beta_label(beta), "point": n,
+                       "pruned_maps": snap_meta.get("pruning", {}).get("pruned_maps", n),
                        **measure(snap, snap_spec, eval_data, eval_split, limit, latency), "path": str(path)}
                 done[str(n)] = row
                 write_json(results_path, done)

@@ -277,6 +277,17 @@ def test_select_block_with_multiple_one_is_select_group():
             assert block == [select_group(scores, savings, eligible, **kw).index]
 
 
+def test_round_candidates_are_the_k_best_maps():
+    from edgesal.pruning.selection import round_candidates
+
+    scores = np.array([0.3, 0.0, 0.2, 0.0, 0.1])
+    savings = np.array([1, 1, 10, 5, 1])
+    eligible = np.array([True, True, True, False, True])
+    assert round_candidates(scores, savings, eligible, 2).tolist() == [False, True, False, False, True]
+    assert round_candidates(scores, savings, eligible, 2, beta_star=True).tolist() == [False, True, True, False, False]
+    assert round_candidates(scores, savings, eligible, 10).sum() == 4
+
+
 def test_select_block_removes_down_to_channel_multiples():
     layer_of = np.array([0] * 6 + [1] * 8)  # layer 0: 6 maps (not a multiple of 4), layer 1: 8
     alive = np.ones(14, bool)

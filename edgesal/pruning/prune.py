@@ -47,12 +47,15 @@ from edgesal.pruning.criteria import Criterion, SignalBatch, make_criterion
 from edgesal.pruning.dependency import DependencyGraph, trace_dependencies
 from edgesal.pruning.masks import ChannelMasks
 from edgesal.pruning.rebuild import physically_prune, pruned_channel_config
-from edgesal.pruning.selection import parse_flop_target, select_block
+from edgesal.pruning.selection import parse_flop_target, round_candidates, select_block
 from edgesal.training.arrays import TrainingArrays, load_training_arrays
 from edgesal.training.trainer import validation_loss
 from edgesal.training.batches import epoch_order, make_batch
 
 STATE_FORMAT = "edgesal-prune-state/1"
+# with maps_per_step > 1: a round removes at most this share of a layer's maps (≥ 1 map or
+# block), since the layer's signal is stale once some of its maps are gone
+LAYER_SHARE_PER_ROUND = 0.05
 # config fields that shape the pruning trajectory: a resumed run must use the same values
 _TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "min_keep", "channel_multiple", "lr", "momentum", "weight_decay", "batch",
                     "seed", "data", "teacher_cache", "loss", "signal_loss", "bn", "hflip", "retrain")
@@ -434,14 +437,22 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
             net.eval()
             scores = criterion.scores(alive, net)
             removed_now = 0
-            blocked = np.zeros(len(graph.groups), dtype=bool)
-            while removed_now < max(cfg.maps_per_step, 1):  # paper: 1; costs are re-estimated after each
-                block, choice = select_block(scores, costs.savings(alive), costs.eligible(alive) & ~blocked, layer_of,
-                                             alive, min_alive, cfg.channel_multiple, beta=cfg.beta,
-                                             beta_star=cfg.beta_star, flops_ref=flops_start)
+            per_round = max(cfg.maps_per_step, 1)  # paper: 1; costs are re-estimated after each removal
+            candidates = round_candidates(scores, costs.savings(alive), costs.eligible(alive), per_round,
+                                          beta=cfg.beta, beta_star=cfg.beta_star, flops_ref=flops_start)
+            layer_budget = np.maximum(1, np.bincount(layer_of, weights=alive.astype(float), minlength=len(min_alive))
+                                      * LAYER_SHARE_PER_ROUND)
+            taken = np.zeros(len(min_alive))
+            while removed_now < per_round:
+                allowed = costs.eligible(alive) & (taken[layer_of] < layer_budget[layer_of])
+                if removed_now:  # the first pick always goes ahead; the rest only among the round's candidates
+                    allowed &= candidates
+                block, choice = select_block(scores, costs.savings(alive), allowed, layer_of, alive, min_alive,
+                                             cfg.channel_multiple, beta=cfg.beta, beta_star=cfg.beta_star,
+                                             flops_ref=flops_start)
                 if not block:
                     break
-                blocked |= layer_of == layer_of[block[0]]  # one pick per layer per round: its signal is stale after
+                taken[layer_of[block[0]]] += len(block)
                 for k in block:
                     saved = int(costs.savings(alive)[k])
                     alive = costs.remove(alive, k)

@@ -44,17 +44,23 @@ class Choice:
     beta_k: float  # Δ_k / c_k (the trade-off at which removing k is neutral)
 
 
+def map_objectives(scores: np.ndarray, savings: np.ndarray, *, beta: float = 0.0, beta_star: bool = False,
+                   flops_ref: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per map: (objective of the rule, ratio Δ_k / c_k, normalised saving c_k)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    c = np.asarray(savings, dtype=np.float64) / float(flops_ref)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(c > 0, scores / np.where(c > 0, c, 1.0), np.inf)
+    return (ratio.copy() if beta_star else scores - beta * c), ratio, c
+
+
 def select_group(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, *, beta: float = 0.0,
                  beta_star: bool = False, flops_ref: float = 1.0) -> Choice:
     """Pick one group (see the module docstring for the two rules)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    c = np.asarray(savings, dtype=np.float64) / float(flops_ref)
-    eligible = np.asarray(eligible, dtype=bool) & np.isfinite(scores)
+    eligible = np.asarray(eligible, dtype=bool) & np.isfinite(np.asarray(scores, dtype=np.float64))
     if not eligible.any():
         return Choice(-1, float("inf"), float("nan"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(c > 0, scores / np.where(c > 0, c, 1.0), np.inf)
-    obj = ratio.copy() if beta_star else scores - beta * c
+    obj, ratio, c = map_objectives(scores, savings, beta=beta, beta_star=beta_star, flops_ref=flops_ref)
     obj[~eligible] = np.inf
     best = np.min(obj)
     if not np.isfinite(best):
@@ -62,6 +68,18 @@ def select_group(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
     tied = np.nonzero(obj == best)[0]
     k = int(tied[np.argmax(c[tied])])  # exact ties (e.g. dead maps, score 0): larger saving first
     return Choice(k, float(obj[k]), float(ratio[k]))
+
+
+def round_candidates(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, k: int, *, beta: float = 0.0,
+                     beta_star: bool = False, flops_ref: float = 1.0) -> np.ndarray:
+    """Mask of the ``k`` eligible maps the rule ranks best (ties: larger saving first)."""
+    obj, _, c = map_objectives(scores, savings, beta=beta, beta_star=beta_star, flops_ref=flops_ref)
+    eligible = np.asarray(eligible, dtype=bool) & np.isfinite(obj)
+    idx = np.nonzero(eligible)[0]
+    best = idx[np.lexsort((idx, -c[idx], obj[idx]))[:k]]
+    mask = np.zeros(len(obj), dtype=bool)
+    mask[best] = True
+    return mask
 
 
 def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, layer_of: np.ndarray,
@@ -79,11 +97,9 @@ def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
                               beta=beta, beta_star=beta_star, flops_ref=flops_ref)
         return ([choice.index] if choice.index >= 0 else []), choice
     scores = np.asarray(scores, dtype=np.float64)
-    c = np.asarray(savings, dtype=np.float64) / float(flops_ref)
+    per_map, _, c = map_objectives(scores, savings, beta=beta, beta_star=beta_star, flops_ref=flops_ref)
     eligible = np.asarray(eligible, dtype=bool) & np.isfinite(scores) & (c > 0)
     per_layer = _alive_per_layer(layer_of, alive, len(min_alive))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_map = scores / c if beta_star else scores - beta * c
     best: tuple[float, float] | None = None
     best_block: list[int] = []
     for layer in np.unique(layer_of[eligible]):

@@ -296,6 +296,10 @@ def test_select_block_removes_down_to_channel_multiples():
     block, choice = select_block(scores, savings, alive, layer_of, alive, np.ones(2), 4, beta=0.0)
     assert sorted(block) == [1, 2]  # 6 → 4: the two cheapest maps of layer 0 (0.3 < four maps of layer 1)
     assert choice.beta_k == pytest.approx(0.3 / 20)
+    lead = np.zeros(14, bool)
+    lead[6] = True  # only blocks whose best map is 6 may go: layer 1's
+    block, _ = select_block(scores, savings, alive, layer_of, alive, np.ones(2), 4, lead=lead, beta=0.0)
+    assert len(block) == 4 and set(block) <= set(range(6, 14))
     alive[[1, 2]] = False
     block, _ = select_block(scores, savings, alive, layer_of, alive, np.ones(2), 4, beta=0.0)
     assert len(block) == 4 and set(block) <= set(range(6, 14))  # layer 1: 8 → 4 (sum 1.2 < 0.5 + 2.7)

@@ -445,11 +445,10 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
             taken = np.zeros(len(min_alive))
             while removed_now < per_round:
                 allowed = costs.eligible(alive) & (taken[layer_of] < layer_budget[layer_of])
-                if removed_now:  # the first pick always goes ahead; the rest only among the round's candidates
-                    allowed &= candidates
+                # the first pick always goes ahead; later ones must be led by one of the round's candidates
                 block, choice = select_block(scores, costs.savings(alive), allowed, layer_of, alive, min_alive,
-                                             cfg.channel_multiple, beta=cfg.beta, beta_star=cfg.beta_star,
-                                             flops_ref=flops_start)
+                                             cfg.channel_multiple, lead=candidates if removed_now else None,
+                                             beta=cfg.beta, beta_star=cfg.beta_star, flops_ref=flops_start)
                 if not block:
                     break
                 taken[layer_of[block[0]]] += len(block)

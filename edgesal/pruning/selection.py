@@ -83,15 +83,17 @@ def round_candidates(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarr
 
 
 def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, layer_of: np.ndarray,
-                 alive: np.ndarray, min_alive: np.ndarray, multiple: int, *, beta: float = 0.0,
-                 beta_star: bool = False, flops_ref: float = 1.0) -> tuple[list[int], Choice]:
+                 alive: np.ndarray, min_alive: np.ndarray, multiple: int, *, lead: np.ndarray | None = None,
+                 beta: float = 0.0, beta_star: bool = False, flops_ref: float = 1.0) -> tuple[list[int], Choice]:
     """Pick the block of maps to remove next (see "Channel multiples" above).
 
     ``layer_of[k]``: layer index of group ``k``; ``min_alive[layer]``: fewest maps a layer
-    keeps. Returns (group indices, best first; empty when nothing is eligible) and the
+    keeps; ``lead``: if given, a block's best map must be one of these. Returns (group indices, best first; empty when nothing is eligible) and the
     block's :class:`Choice` (``index`` = its first map).
     """
     if multiple <= 1:
+        if lead is not None:
+            eligible = eligible & lead
         choice = select_group(scores, savings, eligible & (_alive_per_layer(layer_of, alive, len(min_alive))[layer_of]
                                                             > min_alive[layer_of]),
                               beta=beta, beta_star=beta_star, flops_ref=flops_ref)
@@ -111,6 +113,8 @@ def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
         if len(members) < r:
             continue
         block = members[np.lexsort((members, -c[members], per_map[members]))[:r]]
+        if lead is not None and not lead[block[0]]:
+            continue
         loss, saved = float(scores[block].sum()), float(c[block].sum())
         obj = loss / saved if beta_star else loss - beta * saved
         if best is None or (obj, -saved) < best:

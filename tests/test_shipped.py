@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from shared_paths import shared_or_skip
 from edgesal.evaluation import evaluate, predictor_source
@@ -51,3 +52,14 @@ def test_fast_is_a_physically_pruned_default():
     assert fast_flops * 3 <= default_flops * 1.01  # ≈3× fewer FLOPs (paper formula)
     assert sum(p.numel() for p in fast.parameters()) < 0.5 * sum(p.numel() for p in default.parameters())
     assert shipped_path("fast").stat().st_size < 3 * 2**20
+    depthwise = [m.out_channels for m in fast.modules()
+                 if isinstance(m, torch.nn.Conv2d) and m.groups == m.in_channels > 1]
+    assert depthwise and all(c % 16 == 0 for c in depthwise)  # SIMD-friendly widths (--channel-multiple 16)
+
+
+def test_fast_keeps_default_accuracy_on_osie():
+    shared_or_skip("data", "osie")
+    means = {name: evaluate("osie", predictor_source(load_predictor(name)), split="test", limit=20,
+                            progress=False).means for name in ("default", "fast")}
+    assert means["fast"]["auc_judd"] > means["default"]["auc_judd"] - 0.015
+    assert means["fast"]["nss"] > 0.9 * means["default"]["nss"]

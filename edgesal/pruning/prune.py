@@ -47,7 +47,7 @@ from edgesal.pruning.criteria import Criterion, SignalBatch, make_criterion
 from edgesal.pruning.dependency import DependencyGraph, trace_dependencies
 from edgesal.pruning.masks import ChannelMasks
 from edgesal.pruning.rebuild import physically_prune, pruned_channel_config
-from edgesal.pruning.selection import parse_flop_target, round_candidates, select_block
+from edgesal.pruning.selection import alive_per_layer, parse_flop_target, round_candidates, select_block
 from edgesal.training.arrays import TrainingArrays, load_training_arrays
 from edgesal.training.trainer import validation_loss
 from edgesal.training.batches import epoch_order, make_batch
@@ -440,8 +440,7 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
             per_round = max(cfg.maps_per_step, 1)  # paper: 1; costs are re-estimated after each removal
             candidates = round_candidates(scores, costs.savings(alive), costs.eligible(alive), per_round,
                                           beta=cfg.beta, beta_star=cfg.beta_star, flops_ref=flops_start)
-            layer_budget = np.maximum(1, np.bincount(layer_of, weights=alive.astype(float), minlength=len(min_alive))
-                                      * LAYER_SHARE_PER_ROUND)
+            layer_budget = np.maximum(1, alive_per_layer(layer_of, alive, len(min_alive)) * LAYER_SHARE_PER_ROUND)
             taken = np.zeros(len(min_alive))
             while removed_now < per_round:
                 allowed = costs.eligible(alive) & (taken[layer_of] < layer_budget[layer_of])

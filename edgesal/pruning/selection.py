@@ -88,20 +88,18 @@ def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
     """Pick the block of maps to remove next (see "Channel multiples" above).
 
     ``layer_of[k]``: layer index of group ``k``; ``min_alive[layer]``: fewest maps a layer
-    keeps; ``lead``: if given, a block's best map must be one of these. Returns (group indices, best first; empty when nothing is eligible) and the
-    block's :class:`Choice` (``index`` = its first map).
+    keeps; ``lead``: if given, a block's best map must be one of these. Returns (group
+    indices, best first; empty when nothing is eligible) and the block's :class:`Choice`
+    (``index`` = its first map).
     """
+    per_layer = alive_per_layer(layer_of, alive, len(min_alive))
     if multiple <= 1:
-        if lead is not None:
-            eligible = eligible & lead
-        choice = select_group(scores, savings, eligible & (_alive_per_layer(layer_of, alive, len(min_alive))[layer_of]
-                                                            > min_alive[layer_of]),
-                              beta=beta, beta_star=beta_star, flops_ref=flops_ref)
+        allowed = eligible & (per_layer[layer_of] > min_alive[layer_of]) & (True if lead is None else lead)
+        choice = select_group(scores, savings, allowed, beta=beta, beta_star=beta_star, flops_ref=flops_ref)
         return ([choice.index] if choice.index >= 0 else []), choice
     scores = np.asarray(scores, dtype=np.float64)
     per_map, _, c = map_objectives(scores, savings, beta=beta, beta_star=beta_star, flops_ref=flops_ref)
     eligible = np.asarray(eligible, dtype=bool) & np.isfinite(scores) & (c > 0)
-    per_layer = _alive_per_layer(layer_of, alive, len(min_alive))
     best: tuple[float, float] | None = None
     best_block: list[int] = []
     for layer in np.unique(layer_of[eligible]):
@@ -125,7 +123,8 @@ def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
     return best_block, Choice(best_block[0], best[0], ratio)
 
 
-def _alive_per_layer(layer_of: np.ndarray, alive: np.ndarray, n_layers: int) -> np.ndarray:
+def alive_per_layer(layer_of: np.ndarray, alive: np.ndarray, n_layers: int) -> np.ndarray:
+    """Number of alive maps in each layer."""
     return np.bincount(layer_of, weights=np.asarray(alive, dtype=float), minlength=n_layers).astype(np.int64)
 
 

@@ -470,7 +470,7 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
                 if done():
                     break
             if removed_now == 0:
-                tqdm.write("no prunable feature map left (every layer is down to one channel)")
+                tqdm.write("no prunable feature map left (every layer is at its floor: one map, --min-keep or --channel-multiple)")
                 break
             masks.set_alive(alive)
             steps_this_call += 1

@@ -110,12 +110,13 @@ def prune_sweep(model, data, methods, betas, counts, no_retrain, eval_data, limi
     from edgesal.cli.tables import print_table
     from edgesal.pruning.sweep import TABLE_KEYS, _fmt, prune_sweep as run
 
-    bad = [m for m in _csv(methods) if m not in METHODS]
+    method_list = _csv(methods)
+    bad = [m for m in method_list if m not in METHODS]
     if bad:
         raise EdgesalError(f"unknown method(s) {', '.join(bad)}; choose from {', '.join(METHODS)}")
-    rows = run(model, list(data), methods=_csv(methods), betas=betas_per_method(_csv(methods), betas), prune_counts=_csv(counts),
-               out=out, retrain=not no_retrain, finetune_steps=finetune_steps, eval_data=eval_data, limit=limit,
-               latency=not no_latency, metric=metric, hflip=not no_hflip, **options)
+    rows = run(model, list(data), methods=method_list, betas=betas_per_method(method_list, betas),
+               prune_counts=_csv(counts), out=out, retrain=not no_retrain, finetune_steps=finetune_steps,
+               eval_data=eval_data, limit=limit, latency=not no_latency, metric=metric, hflip=not no_hflip, **options)
     keys = list(TABLE_KEYS) + ["pareto"]
     table = [[_fmt(r.get(k)) for k in keys] for r in sorted(rows, key=lambda r: r["flops"])]
     print_table(f"prune sweep ({metric})", keys, table)

@@ -57,8 +57,9 @@ STATE_FORMAT = "edgesal-prune-state/1"
 # block), since the layer's signal is stale once some of its maps are gone
 LAYER_SHARE_PER_ROUND = 0.05
 # config fields that shape the pruning trajectory: a resumed run must use the same values
-_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "min_keep", "channel_multiple", "lr", "momentum", "weight_decay", "batch",
-                    "seed", "data", "teacher_cache", "loss", "signal_loss", "bn", "hflip", "retrain")
+_TRAJECTORY_KEYS = ("method", "beta", "beta_star", "signal_steps", "maps_per_step", "min_keep", "channel_multiple",
+                    "lr", "momentum", "weight_decay", "batch", "seed", "data", "teacher_cache", "loss", "signal_loss",
+                    "bn", "hflip", "retrain")
 
 
 @dataclass
@@ -145,7 +146,7 @@ def snapshot_file(label: int | str) -> str:
 
 def _snapshot_reached(label: int | str, n_pruned: int, flops: int, flops_start: int) -> bool:
     if isinstance(label, str):
-        return flops <= float(label[:-1]) / 100 * flops_start
+        return flops <= parse_flop_target(label, flops_start)
     return n_pruned >= label
 
 
@@ -470,7 +471,8 @@ def prune_model(model: str | nn.Module, data: list[str] | str, *, spec: ModelSpe
                 if done():
                     break
             if removed_now == 0:
-                tqdm.write("no prunable feature map left (every layer is at its floor: one map, --min-keep or --channel-multiple)")
+                tqdm.write("no prunable feature map left "
+                           "(every layer is at its floor: one map, --min-keep or --channel-multiple)")
                 break
             masks.set_alive(alive)
             steps_this_call += 1
@@ -550,5 +552,6 @@ def summarise(path: str | Path) -> dict:
     return info
 
 
-__all__ = ["PruneConfig", "PruneResult", "prune_model", "snapshot_label", "snapshot_file", "resolve_model", "finetune", "training_step",
+__all__ = ["PruneConfig", "PruneResult", "prune_model", "snapshot_label", "snapshot_file", "resolve_model", "finetune",
+           "training_step",
            "per_sample_losses", "set_train_mode", "summarise", "validation_loss"]

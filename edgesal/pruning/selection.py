@@ -102,6 +102,7 @@ def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
     eligible = np.asarray(eligible, dtype=bool) & np.isfinite(scores) & (c > 0)
     best: tuple[float, float] | None = None
     best_block: list[int] = []
+    best_ratio = float("nan")
     for layer in np.unique(layer_of[eligible]):
         n = int(per_layer[layer])
         r = n % multiple or multiple
@@ -113,14 +114,14 @@ def select_block(scores: np.ndarray, savings: np.ndarray, eligible: np.ndarray, 
         block = members[np.lexsort((members, -c[members], per_map[members]))[:r]]
         if lead is not None and not lead[block[0]]:
             continue
-        loss, saved = float(scores[block].sum()), float(c[block].sum())
-        obj = loss / saved if beta_star else loss - beta * saved
-        if best is None or (obj, -saved) < best:
-            best, best_block = (obj, -saved), block.tolist()
+        saved = float(c[block].sum())  # the block as one map: summed loss and normalised saving
+        obj, ratio, _ = map_objectives(scores[block].sum(keepdims=True), np.array([saved]), beta=beta,
+                                       beta_star=beta_star)
+        if best is None or (float(obj[0]), -saved) < best:
+            best, best_block, best_ratio = (float(obj[0]), -saved), block.tolist(), float(ratio[0])
     if best is None:
         return [], Choice(-1, float("inf"), float("nan"))
-    ratio = float(scores[best_block].sum() / c[best_block].sum())
-    return best_block, Choice(best_block[0], best[0], ratio)
+    return best_block, Choice(best_block[0], best[0], best_ratio)
 
 
 def alive_per_layer(layer_of: np.ndarray, alive: np.ndarray, n_layers: int) -> np.ndarray:

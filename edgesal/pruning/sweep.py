@@ -3,7 +3,8 @@
 One pruning run per (method, β) goes up to the largest prune count / lowest FLOP level and
 saves a snapshot at every requested point (greedy pruning is sequential, so the earlier
 points are prefixes of the later). FLOP levels (``"50%"``) compare methods at equal cost:
-the criteria remove maps of very different cost, so equal counts land far apart in FLOPs. Each snapshot is optionally fine-tuned, then measured: FLOPs (paper formula,
+the criteria remove maps of very different cost, so equal counts land far apart in FLOPs.
+Each snapshot is optionally fine-tuned, then measured: FLOPs (paper formula,
 ``count_flops``), parameters, ONNX-Runtime single-thread latency (legacy TorchScript
 exporter, opset 17, when ``onnxruntime`` is installed) and ``edgesal.evaluation.evaluate``
 metrics (AUC-Judd, NSS, CC, log-likelihood for log-density models) on an evaluation split.

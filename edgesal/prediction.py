@@ -1,7 +1,14 @@
-"""Predict saliency maps for image files and write them as npy, png or heat-map overlays."""
+"""Predict saliency maps for image files and write them as npy, png or heat-map overlays.
+
+Outputs are planned and checked before the model is loaded or anything is written: an
+output may never land on an input, two inputs may never share an output name, and maps
+already inside the input tree are not read back as images. Unreadable images (and images
+the model turns into a non-finite map) are skipped and reported; the run goes on.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -10,21 +17,60 @@ from tqdm import tqdm
 
 from edgesal.atomic import atomic_path
 from edgesal.data.images import find_images, load_rgb
-from edgesal.errors import EdgesalError
+from edgesal.errors import EdgesalError, PartialRunError
 from edgesal.predictors import load_predictor
 
+FORMATS = ("npy", "png", "overlay")
 
-def list_images(source: str | Path) -> list[Path]:
-    """An image file, or every image in a folder (recursively, sorted)."""
-    source = Path(source)
+
+@dataclass
+class PredictionRun:
+    """What a folder run did: the maps written and the inputs skipped (with the reason)."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _inputs_of(source: Path, out: Path) -> tuple[Path, list[Path]]:
+    """(folder the output names are relative to, input images) of one source."""
+    root = source.parent if source.is_file() else source
+    if root.is_dir() and root.resolve() == out:
+        raise EdgesalError(f"output folder {out} is the input folder {root}: choose another --out "
+                           "(maps would overwrite or mix with the images)")
     if source.is_file():
-        return [source]
-    if source.is_dir():
-        images = find_images(source)
-        if not images:
-            raise EdgesalError(f"no images (jpg, png, …) in {source}")
-        return images
-    raise EdgesalError(f"image or folder not found: {source}")
+        return root, [source]
+    if not source.is_dir():
+        raise EdgesalError(f"image or folder not found: {source}")
+    images = [p for p in find_images(source) if not _is_within(p.resolve(), out)]  # never our own maps
+    if not images:
+        raise EdgesalError(f"no images (jpg, png, …) in {source}")
+    return source, images
+
+
+def plan_outputs(sources: list[str | Path], out: str | Path, fmt: str) -> list[tuple[Path, Path]]:
+    """(input image, output file) pairs; one-line error if an output would hit an input or clash."""
+    if fmt not in FORMATS:
+        raise EdgesalError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
+    out = Path(out).resolve()
+    suffix = ".npy" if fmt == "npy" else ".png"
+    pairs: dict[Path, Path] = {}  # output → input
+    for source in map(Path, sources):
+        root, images = _inputs_of(source, out)
+        for image in images:
+            target = out / image.relative_to(root).with_suffix(suffix)
+            if target in pairs and pairs[target] != image:
+                raise EdgesalError(f"{pairs[target]} and {image} would both write {target}: "
+                                   "rename one or predict them into different --out folders")
+            pairs[target] = image
+    inputs = {p.resolve() for p in pairs.values()}
+    hit = next((t for t in pairs if t in inputs), None)
+    if hit is not None:
+        raise EdgesalError(f"output {hit} would overwrite an input image: choose another --out")
+    return [(image, target) for target, image in pairs.items()]
 
 
 def _jet(values: np.ndarray) -> np.ndarray:
@@ -48,25 +94,46 @@ def to_uint8(saliency: np.ndarray) -> np.ndarray:
     return (255 * s / s.max()).astype(np.uint8) if s.max() > 0 else s.astype(np.uint8)
 
 
-def predict_paths(source: str | Path, out: str | Path, model: str, fmt: str = "png",
-                  num_threads: int = 1, progress: bool = True) -> list[Path]:
-    """Run ``model`` over ``source`` and write one file per image into ``out``."""
-    images = list_images(source)
+def write_map(target: Path, image: np.ndarray, saliency: np.ndarray, fmt: str) -> None:
+    """Atomically write one map (npy: float32 map; png: 8-bit map; overlay: heat map on the image)."""
+    with atomic_path(target) as tmp:
+        if fmt == "npy":
+            with tmp.open("wb") as f:
+                np.save(f, saliency.astype(np.float32))
+        else:
+            pixels = to_uint8(saliency) if fmt == "png" else overlay(image, saliency)
+            Image.fromarray(pixels).save(tmp, format="PNG")
+
+
+def predict_paths(sources: str | Path | list[str | Path], out: str | Path, model: str, fmt: str = "png",
+                  num_threads: int = 1, progress: bool = True) -> PredictionRun:
+    """Run ``model`` over image files / folders and write one map per image into ``out``.
+
+    Bad images are skipped and listed in the result; raises only before anything is written.
+    """
+    sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    plan = plan_outputs(sources, out, fmt)
     predictor = load_predictor(model, num_threads=num_threads)
-    root = Path(source) if Path(source).is_dir() else Path(source).parent
-    out = Path(out)
-    written = []
-    for path in tqdm(images, desc="predict", unit="img", disable=not progress or len(images) < 2):
-        image = load_rgb(path)
-        saliency = predictor.predict(image)
-        stem = path.relative_to(root).with_suffix("")
-        target = out / (f"{stem}.npy" if fmt == "npy" else f"{stem}.png")
-        with atomic_path(target) as tmp:
-            if fmt == "npy":
-                with tmp.open("wb") as f:
-                    np.save(f, saliency.astype(np.float32))
-            else:
-                pixels = to_uint8(saliency) if fmt == "png" else overlay(image, saliency)
-                Image.fromarray(pixels).save(tmp, format="PNG")
-        written.append(target)
-    return written
+    run = PredictionRun()
+    for image_path, target in tqdm(plan, desc="predict", unit="img", disable=not progress or len(plan) < 2):
+        try:
+            image = load_rgb(image_path)
+            saliency = predictor.predict(image)
+            if not np.isfinite(saliency).all():
+                raise EdgesalError(f"the model gave non-finite values for {image_path}")
+        except EdgesalError as exc:
+            run.skipped.append((image_path, str(exc)))
+            continue
+        write_map(target, image, saliency, fmt)
+        run.written.append(target)
+    return run
+
+
+def raise_for_skipped(run: PredictionRun, total: int, what: str = "image") -> None:
+    """Nothing skipped: return. Some skipped: PartialRunError (exit 3). All: EdgesalError (exit 2)."""
+    if not run.skipped:
+        return
+    names = ", ".join(p.name for p, _ in run.skipped[:5]) + (" …" if len(run.skipped) > 5 else "")
+    if not run.written:
+        raise EdgesalError(f"none of the {total} {what}(s) could be used: {names}")
+    raise PartialRunError(f"skipped {len(run.skipped)} of {total} {what}(s) that could not be used: {names}")

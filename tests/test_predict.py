@@ -48,3 +48,36 @@ def test_info_json(tiny_checkpoint, capsys):
     facts = json.loads(capsys.readouterr().out)
     assert facts["architecture"] == "uva_tiny_readout" and facts["output_kind"] == "log_density"
     assert facts["params"] > 0 and facts["flops"] > 0 and len(facts["sha256"]) == 64
+
+
+def test_predict_into_own_subfolder_twice_reads_no_maps(blob_dataset, tiny_checkpoint, tmp_path, capsys):
+    import shutil
+
+    src = tmp_path / "imgs"
+    shutil.copytree(blob_dataset / "stimuli", src)
+    inputs = {p.name: p.read_bytes() for p in src.glob("*.png")}
+    for _ in range(2):  # the second run must not predict maps of the first run's maps
+        assert main(["predict", str(src), "--out", str(src / "maps"), "--model", str(tiny_checkpoint)]) == 0
+        assert "wrote 16 map(s)" in capsys.readouterr().out
+    assert sorted(p.name for p in (src / "maps").rglob("*.png")) == sorted(inputs)
+    assert {p.name: p.read_bytes() for p in src.glob("*.png")} == inputs  # inputs untouched
+
+
+def test_predict_several_sources(blob_dataset, tiny_checkpoint, tmp_path):
+    stimuli = blob_dataset / "stimuli"
+    out = tmp_path / "maps"
+    assert main(["predict", str(stimuli / "img00.png"), str(stimuli / "img01.png"), "--out", str(out),
+                 "--model", str(tiny_checkpoint), "--format", "npy"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["img00.npy", "img01.npy"]
+
+
+def test_predict_partial_run_writes_good_maps(blob_dataset, tiny_checkpoint, tmp_path, capsys):
+    import shutil
+
+    src = tmp_path / "imgs"
+    shutil.copytree(blob_dataset / "stimuli", src)
+    (src / "zz_truncated.png").write_bytes((src / "img00.png").read_bytes()[:100])
+    rc = main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint)])
+    err = capsys.readouterr().err
+    assert rc == 3 and "skipped" in err and "zz_truncated.png" in err
+    assert len(list((tmp_path / "o").glob("*.png"))) == 16

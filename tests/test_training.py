@@ -55,9 +55,9 @@ def test_distillation_from_teacher_cache(blob_dataset, tmp_path):
     teacher_run = train(_cfg(blob_dataset, tmp_path / "t", max_steps=10), progress=False)
     cache = tmp_path / "teacher"
     counts = pseudolabel([f"{blob_dataset}:all"], str(teacher_run.best_path), cache, (64, 64), progress=False)
-    assert counts["computed"] == 16
+    assert counts.computed == 16 and not counts.skipped
     again = pseudolabel([f"{blob_dataset}:all"], str(teacher_run.best_path), cache, (64, 64), progress=False)
-    assert again == {"images": 16, "computed": 0, "cached": 16}
+    assert again.counts() == {"images": 16, "computed": 0, "cached": 16}
     cfg = _cfg(blob_dataset, tmp_path / "s", max_steps=10, teacher_cache=str(cache), loss="theis")
     arrays = load_training_arrays(cfg.train, (64, 64), cfg.cache_dir, cfg.teacher_cache, progress=False)
     assert arrays.teacher is not None and arrays.teacher.shape == (len(arrays), 64, 64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -29,22 +30,49 @@ def _register_commands() -> None:
             cli.add_command(command)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _usage_error(exc: click.ClickException) -> str:
+    """A click parse error as one line naming the command, e.g. ``edgesal predict: …``."""
+    ctx = getattr(exc, "ctx", None)
+    where = f"{ctx.command_path}: " if ctx is not None and ctx.command_path != "edgesal" else ""
+    hint = f" (see {ctx.command_path} --help)" if isinstance(exc, click.UsageError) and ctx is not None else ""
+    return f"{where}{_one_line(exc.format_message())}{hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; EdgesalError → 'error: …' on stderr and exit code 2."""
+    """Run the CLI: user errors (EdgesalError, bad options) print one ``error: …`` line and exit 2.
+
+    Anything else is a bug: one line naming it, exit 1, and the traceback only with
+    ``EDGESAL_DEBUG=1``.
+    """
     warnings.showwarning = _short_warning
     _register_commands()
     try:
-        cli.main(args=argv, prog_name="edgesal", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="edgesal", standalone_mode=False)
     except EdgesalError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
-    except click.exceptions.Abort:
+        click.echo(f"error: {_one_line(exc)}", err=True)
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         return 130
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {_usage_error(exc)}", err=True)
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    except MemoryError:
+        click.echo("error: out of memory (try a smaller --batch, --imgsz or fewer images)", err=True)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug, reported in one line
+        if os.environ.get("EDGESAL_DEBUG"):
+            raise
+        click.echo(f"error: internal error {type(exc).__name__}: {_one_line(exc)[:300]} "
+                   "(a bug in edgesal: rerun with EDGESAL_DEBUG=1 for the traceback)", err=True)
+        return 1
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from edgesal.cli.params import NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 from edgesal.errors import EdgesalError
 
 METHODS = ("fisher", "l1a", "l1w", "taylor", "taylor_unnorm")
@@ -21,22 +22,22 @@ def _common(f):
         click.option("--model", required=True, help="checkpoint .pt, shipped name or architecture name"),
         click.option("--data", "data", multiple=True, required=True,
                      help="training source NAME[:SPLIT], <dir>:SPLIT or images:DIR (repeatable)"),
-        click.option("--signal-steps", default=10, show_default=True, type=int,
+        click.option("--signal-steps", default=10, show_default=True, type=POSITIVE_INT,
                      help="training steps accumulating the pruning signal per removed map"),
-        click.option("--maps-per-step", default=1, show_default=True, type=int,
+        click.option("--maps-per-step", default=1, show_default=True, type=POSITIVE_INT,
                      help="maps removed per signal round (paper: 1; costs re-estimated after each)"),
-        click.option("--min-keep", default=0.0, show_default=True, type=float,
+        click.option("--min-keep", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
                      help="keep at least this fraction of every layer's feature maps"),
         click.option("--channel-multiple", default=1, show_default=True, type=click.IntRange(min=1),
                      help="layers keep a multiple of M maps (maps removed in blocks): 16 for onnxruntime "
                           "on AVX-512, 8 on AVX2/ARM; 1 = the paper"),
-        click.option("--finetune-steps", default=0, show_default=True, type=int,
+        click.option("--finetune-steps", default=0, show_default=True, type=NON_NEGATIVE_INT,
                      help="SGD steps after pruning"),
-        click.option("--batch", default=16, show_default=True, type=int),
-        click.option("--lr", default=0.0025, show_default=True, type=float, help="SGD learning rate"),
-        click.option("--momentum", default=0.9, show_default=True, type=float),
-        click.option("--weight-decay", default=0.0, show_default=True, type=float),
-        click.option("--seed", default=0, show_default=True, type=int),
+        click.option("--batch", default=16, show_default=True, type=POSITIVE_INT, help="images per step"),
+        click.option("--lr", default=0.0025, show_default=True, type=POSITIVE_FLOAT, help="SGD learning rate"),
+        click.option("--momentum", default=0.9, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True)),
+        click.option("--weight-decay", default=0.0, show_default=True, type=NON_NEGATIVE_FLOAT),
+        click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE_INT),
         click.option("--teacher-cache", default=None, help="folder of teacher maps (distillation loss)"),
         click.option("--loss", default=None, help="training loss (default theis / fastsal_bce)"),
         click.option("--signal-loss", default=None,
@@ -44,8 +45,8 @@ def _common(f):
         click.option("--bn", type=click.Choice(["eval", "train"]), default="eval", show_default=True,
                      help="BatchNorm statistics while pruning: frozen (exact per-image signal) or batch"),
         click.option("--no-hflip", is_flag=True, help="no horizontal-flip augmentation"),
-        click.option("--cache-dir", default="runs/cache", show_default=True),
-        click.option("--threads", default=None, type=int),
+        click.option("--cache-dir", default="runs/cache", show_default=True, type=OUTPUT_FOLDER),
+        click.option("--threads", default=None, type=POSITIVE_INT, help="torch CPU threads"),
     ]
     for opt in reversed(options):
         f = opt(f)
@@ -56,17 +57,17 @@ def _common(f):
 @_common
 @click.option("--val", multiple=True, help="validation source (loss before/after, repeatable)")
 @click.option("--method", type=click.Choice(METHODS), default="fisher", show_default=True)
-@click.option("--beta", type=float, default=None, help="fixed FLOP trade-off β (cost normalised by the "
+@click.option("--beta", type=NON_NEGATIVE_FLOAT, default=None, help="fixed FLOP trade-off β (cost normalised by the "
               "starting model's FLOPs; default 0)")
 @click.option("--beta-star", is_flag=True, help="hyperparameter-free β*: least loss per saved FLOP")
-@click.option("--prune", "n_prune", type=int, default=None, help="remove N feature maps")
+@click.option("--prune", "n_prune", type=POSITIVE_INT, default=None, help="remove N feature maps")
 @click.option("--flops", "flop_target", default=None,
               help="FLOP target: 0.5 or 50% of the starting model, or absolute 0.3G / 250M")
 @click.option("--snapshots", default="",
               help="also save snapshots at these prune counts and/or FLOP levels, e.g. 500,1000,50%")
-@click.option("--save-every", default=1, show_default=True, type=int, help="pruning steps between state saves")
+@click.option("--save-every", default=1, show_default=True, type=POSITIVE_INT, help="pruning steps between state saves")
 @click.option("--no-retrain", is_flag=True, help="no SGD updates while pruning")
-@click.option("--out", default="runs/prune", show_default=True, help="run folder (state.pt, pruned.pt)")
+@click.option("--out", default="runs/prune", show_default=True, type=OUTPUT_FOLDER, help="run folder (state.pt, pruned.pt)")
 @click.option("--resume", is_flag=True, help="continue OUT/state.pt")
 def prune(model, data, val, method, beta, beta_star, n_prune, flop_target, snapshots, save_every, no_retrain,
           out, resume, no_hflip, **options) -> None:
@@ -99,11 +100,11 @@ def prune(model, data, val, method, beta, beta_star, n_prune, flop_target, snaps
 @click.option("--no-retrain", is_flag=True, help="no SGD while pruning and no fine-tuning")
 @click.option("--eval", "eval_data", default=None,
               help="evaluation data NAME[:SPLIT] (default: the first --data dataset, split val)")
-@click.option("--limit", default=50, show_default=True, type=int, help="evaluate the first N images")
+@click.option("--limit", default=50, show_default=True, type=POSITIVE_INT, help="evaluate the first N images")
 @click.option("--metric", type=click.Choice(["auc_judd", "nss", "cc", "ll"]), default="auc_judd",
               show_default=True, help="accuracy axis of the Pareto front")
 @click.option("--no-latency", is_flag=True, help="skip the ONNX Runtime latency measurement")
-@click.option("--out", default="runs/prune_sweep", show_default=True)
+@click.option("--out", default="runs/prune_sweep", show_default=True, type=OUTPUT_FOLDER)
 def prune_sweep(model, data, methods, betas, counts, no_retrain, eval_data, limit, metric, no_latency, out,
                 finetune_steps, no_hflip, **options) -> None:
     """Pareto table (FLOPs, params, latency, AUC-J, NSS, LL) over methods × β × prune counts."""

@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import click
 
+from edgesal.cli.params import IMAGE_SIDE, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
+
 
 @click.command()
-@click.option("--config", "config_file", type=click.Path(), help="TOML or JSON file with TrainConfig fields")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="TOML or JSON file with TrainConfig fields")
 @click.option("--model", help="architecture name (edgesal info --list shows them)")
 @click.option("--data", "train", multiple=True, help="training source NAME[:SPLIT] or images:DIR (repeatable)")
 @click.option("--val", multiple=True, help="validation source NAME[:SPLIT] (repeatable)")
 @click.option("--teacher-cache", help="folder of teacher maps from `edgesal pseudolabel`")
 @click.option("--loss", help="theis, fixation_nll, density_cross_entropy, fastsal_bce, fastsal_kl_cc_bce")
-@click.option("--imgsz", "input_hw", nargs=2, type=int, help="input height width")
-@click.option("--epochs", type=int)
-@click.option("--batch", type=int)
+@click.option("--imgsz", "input_hw", nargs=2, type=IMAGE_SIDE, help="input height width")
+@click.option("--epochs", type=POSITIVE_INT, help="passes over the training images (default 10)")
+@click.option("--batch", type=POSITIVE_INT, help="images per step (default 16)")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]))
-@click.option("--lr", type=float)
+@click.option("--lr", type=POSITIVE_FLOAT, help="peak learning rate (default 1e-3)")
 @click.option("--schedule", type=click.Choice(["cosine", "step", "constant"]))
-@click.option("--val-every", type=int, help="validate every N steps")
-@click.option("--patience", type=int, help="early stop after N validations without improvement")
-@click.option("--seed", type=int)
-@click.option("--max-steps", type=int)
-@click.option("--threads", type=int)
-@click.option("--out", help="run folder (best.pt, last.pt)")
-@click.option("--cache-dir", help="where preprocessed training arrays are cached")
+@click.option("--val-every", type=POSITIVE_INT, help="validate every N steps")
+@click.option("--patience", type=POSITIVE_INT, help="early stop after N validations without improvement")
+@click.option("--seed", type=NON_NEGATIVE_INT, help="random seed (default 0)")
+@click.option("--max-steps", type=POSITIVE_INT, help="stop after N steps")
+@click.option("--threads", type=POSITIVE_INT, help="torch CPU threads")
+@click.option("--out", type=OUTPUT_FOLDER, help="run folder (best.pt, last.pt)")
+@click.option("--cache-dir", type=OUTPUT_FOLDER, help="where preprocessed training arrays are cached")
 @click.option("--init", help="start from this checkpoint (e.g. a pruned .pt) instead of a fresh architecture")
 @click.option("--hint-teacher", help="edgesal .pt teacher for hint pretraining of the backbone")
-@click.option("--hint-steps", type=int, help="hint pretraining steps before training")
+@click.option("--hint-steps", type=NON_NEGATIVE_INT, help="hint pretraining steps before training")
 @click.option("--no-pretrained", is_flag=True, help="random backbone initialisation")
 @click.option("--resume", is_flag=True, help="continue from OUT/last.pt")
 def train(config_file, resume, no_pretrained, **flags) -> None:
@@ -50,21 +52,25 @@ def train(config_file, resume, no_pretrained, **flags) -> None:
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--teacher", default="attention-center", show_default=True,
               help="predictor name/path; a+b averages an ensemble")
-@click.option("--out", "cache", required=True, type=click.Path(), help="cache folder")
-@click.option("--size", nargs=2, type=int, default=(192, 256), show_default=True, help="stored map height width")
-@click.option("--threads", default=2, show_default=True)
+@click.option("--out", "cache", required=True, type=OUTPUT_FOLDER, help="cache folder")
+@click.option("--size", nargs=2, type=IMAGE_SIDE, default=(192, 256), show_default=True, help="stored map height width")
+@click.option("--threads", default=2, show_default=True, type=POSITIVE_INT, help="teacher inference threads")
 def pseudolabel(sources, teacher, cache, size, threads) -> None:
     """Precompute teacher maps for SOURCES (NAME[:SPLIT] or images:DIR); resumable."""
     from edgesal.training.pseudolabel import pseudolabel as run
 
-    counts = run(list(sources), teacher, cache, tuple(size), num_threads=threads)
-    click.echo(f"{counts['images']} images: {counts['computed']} computed, {counts['cached']} already cached → {cache}")
+    result = run(list(sources), teacher, cache, tuple(size), num_threads=threads)
+    for path, reason in result.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    click.echo(f"{result.images} images: {result.computed} computed, {result.cached} already cached, "
+               f"{len(result.skipped)} skipped → {cache}")
+    result.raise_for_skipped()
 
 
 @click.command("calibrate-density")
-@click.option("--model", "checkpoint", required=True, type=click.Path(), help="log-density .pt checkpoint (rewritten)")
+@click.option("--model", "checkpoint", required=True, type=click.Path(exists=True, dir_okay=False), help="log-density .pt checkpoint (rewritten)")
 @click.option("--val", multiple=True, default=("osie:val",), show_default=True, help="validation source(s)")
-@click.option("--cache-dir", default="runs/cache", show_default=True)
+@click.option("--cache-dir", default="runs/cache", show_default=True, type=OUTPUT_FOLDER)
 def calibrate_density(checkpoint, val, cache_dir) -> None:
     """Fit the readout's sharpness (inverse temperature) to maximise validation log-likelihood."""
     from edgesal.errors import EdgesalError

@@ -53,20 +53,39 @@ def read_checkpoint(path: str | Path) -> dict:
     return payload
 
 
+def _spec_of(payload: dict, path: Path) -> ModelSpec:
+    """The checkpoint's architecture spec, validated (one-line error naming the file)."""
+    try:
+        spec = ModelSpec.from_dict(payload["spec"])
+        if len(spec.input_hw) != 2 or len(spec.mean) != 3 or len(spec.std) != 3:
+            raise ValueError("input_hw needs 2 numbers, mean and std 3")
+        return spec
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EdgesalError(f"checkpoint {path} has an invalid architecture spec ({type(exc).__name__}: "
+                           f"{exc})") from None
+
+
 def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec, dict]:
     """Rebuild the model from a checkpoint; returns (model in eval mode, spec, meta)."""
+    path = Path(path)
     payload = read_checkpoint(path)
-    spec = ModelSpec.from_dict(payload["spec"])
-    model = build_model(spec, pretrained_backbone=False)
-    rebuild = payload.get("meta", {}).get("pruned_channels")
-    if rebuild:
-        from edgesal.pruning.rebuild import apply_channel_config  # pruned architectures
-
-        apply_channel_config(model, rebuild)
+    spec = _spec_of(payload, path)
+    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise EdgesalError(f"checkpoint {path} has no valid state_dict (a dict of tensors)")
     try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
+        model = build_model(spec, pretrained_backbone=False)
+        rebuild = meta.get("pruned_channels")
+        if rebuild:
+            from edgesal.pruning.rebuild import apply_channel_config  # pruned architectures
+
+            apply_channel_config(model, rebuild)
+        model.load_state_dict(state)
+    except EdgesalError as exc:
+        raise EdgesalError(f"checkpoint {path}: {exc}") from None
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise EdgesalError(f"checkpoint {path} does not match its architecture: {first}") from None
     model.eval()
-    return model, spec, {**payload.get("meta", {}), "sha256": file_sha256(path), "path": str(path)}
+    return model, spec, {**meta, "sha256": file_sha256(path), "path": str(path)}

@@ -65,8 +65,10 @@ def known_names() -> list[str]:
     names = set(_PREDICTORS)
     try:
         from edgesal.models.registry import list_models
+        from edgesal.models.shipped import SHIPPED
 
         names.update(list_models())
+        names.update(SHIPPED)
     except ImportError:
         pass
     return sorted(names)
@@ -94,6 +96,6 @@ def load_predictor(spec: str, **context) -> Predictor:
         raise EdgesalError(
             f"unsupported model file {path}: expected one of {sorted(_FILE_LOADERS)}"
         )
-    hint = difflib.get_close_matches(spec, known_names(), n=1)
+    hint = difflib.get_close_matches(spec, known_names(), n=1, cutoff=0.7)
     suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
     raise EdgesalError(f"unknown model {spec!r}{suggestion} (known: {', '.join(known_names())})")

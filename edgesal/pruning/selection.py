@@ -138,14 +138,12 @@ def parse_flop_target(value: str | float | int | None, flops_ref: int) -> int | 
 
     text = str(value).strip().lower().replace("flops", "").replace("flop", "")
     try:
-        if text.endswith("%"):
-            frac = float(text[:-1]) / 100
-        elif text.endswith("g"):
-            return int(float(text[:-1]) * 1e9)
-        elif text.endswith("m"):
-            return int(float(text[:-1]) * 1e6)
-        else:
-            frac = float(text)
+        if text.endswith(("g", "m")):
+            absolute = float(text[:-1]) * (1e9 if text.endswith("g") else 1e6)
+            if not absolute > 0:
+                raise ValueError
+            return int(absolute)
+        frac = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise EdgesalError(f"cannot read FLOP target {value!r} (use 0.5, 50%, 0.3G or 250M)") from None
     if not 0 < frac <= 1:

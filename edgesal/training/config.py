@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -44,9 +45,13 @@ class TrainConfig:
         if not path.is_file():
             raise EdgesalError(f"config file not found: {path}")
         try:
-            data = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise EdgesalError(f"cannot parse config {path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise EdgesalError(f"config {path} must be a table of options (key = value), "
+                               f"not a {type(data).__name__}")
         return cls().updated(data, origin=str(path))
 
     def updated(self, values: dict, origin: str = "flags") -> "TrainConfig":
@@ -55,11 +60,69 @@ class TrainConfig:
         if unknown:
             raise EdgesalError(f"unknown training option(s) in {origin}: {', '.join(unknown)}")
         data = {**asdict(self), **{k: v for k, v in values.items() if v is not None}}
-        if data.get("input_hw") is not None:
-            data["input_hw"] = tuple(data["input_hw"])
+        for name, value in data.items():
+            data[name] = _checked(name, value, origin)
         return TrainConfig(**data)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["input_hw"] = list(self.input_hw) if self.input_hw else None
         return d
+
+
+#: option → (kind, minimum): what a config file or flag may set (None: any value of the kind)
+_RULES: dict[str, tuple[str, float | None]] = {
+    "epochs": ("int", 1), "batch": ("int", 1), "val_every": ("int", 1), "patience": ("int", 1),
+    "seed": ("int", 0), "max_steps": ("int", 1), "threads": ("int", 1), "hint_steps": ("int", 0),
+    "lr": ("float>0", None), "momentum": ("float", 0), "weight_decay": ("float", 0),
+    "train": ("strings", None), "val": ("strings", None), "pretrained_backbone": ("bool", None),
+    "hflip": ("bool", None), "optimizer": ("choice:adam,sgd", None),
+    "schedule": ("choice:cosine,step,constant", None), "input_hw": ("size", None),
+}
+
+
+def _checked(name: str, value, origin: str):
+    """``value`` converted to what option ``name`` takes, or a one-line error naming both."""
+    kind, minimum = _RULES.get(name, ("str", None))
+    if value is None:
+        return None
+    bad = EdgesalError(f"training option {name} in {origin} must be {_describe(kind, minimum)}, got {value!r}")
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise bad
+    elif kind.startswith("float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise bad
+        if (kind == "float>0" and value <= 0) or (minimum is not None and value < minimum):
+            raise bad
+        value = float(value)
+    elif kind == "bool" and not isinstance(value, bool):
+        raise bad
+    elif kind == "strings":
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            raise bad
+        value = list(value)
+    elif kind.startswith("choice:") and value not in kind[7:].split(","):
+        raise bad
+    elif kind == "size":
+        if (not isinstance(value, (list, tuple)) or len(value) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 32 for v in value)):
+            raise bad
+        value = tuple(value)
+    elif kind == "str" and not isinstance(value, str):
+        raise bad
+    return value
+
+
+def _describe(kind: str, minimum: float | None) -> str:
+    if kind == "int":
+        return f"an integer ≥ {minimum:g}"
+    if kind == "float>0":
+        return "a number > 0"
+    if kind == "float":
+        return f"a number ≥ {minimum:g}"
+    if kind.startswith("choice:"):
+        return "one of " + ", ".join(kind[7:].split(","))
+    return {"bool": "true or false", "strings": "a list of source names", "size": "[height, width], each ≥ 32",
+            "str": "a string"}[kind]

@@ -8,13 +8,14 @@ interrupted run resumes where it stopped; each map is written atomically.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from edgesal.atomic import atomic_path, write_json
-from edgesal.errors import EdgesalError
+from edgesal.errors import EdgesalError, PartialRunError
 from edgesal.imaging import resize_map
 from edgesal.predictors import load_predictor
 from edgesal.predictors.base import Predictor
@@ -22,6 +23,7 @@ from edgesal.predictors.ensemble import EnsemblePredictor
 from edgesal.training.sources import ImageSource
 
 DEFAULT_CACHE_HW = (192, 256)
+MANIFEST = "manifest.json"
 
 
 def load_teacher(spec: str, num_threads: int = 2) -> Predictor:
@@ -40,31 +42,89 @@ def teacher_map_path(cache: Path, key: str) -> Path:
     return cache / f"{key}.npy"
 
 
+@dataclass
+class PseudolabelRun:
+    """Counts of a pseudolabel run and the images it skipped (path or key, reason)."""
+
+    images: int
+    computed: int
+    cached: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return {"images": self.images, "computed": self.computed, "cached": self.cached}
+
+    def raise_for_skipped(self) -> None:
+        """PartialRunError (exit 3) when some images were skipped, EdgesalError when all were."""
+        if not self.skipped:
+            return
+        names = ", ".join(k for k, _ in self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
+        if self.computed == 0 and not self.cached:
+            raise EdgesalError(f"none of the {self.images} image(s) could be read: {names}")
+        raise PartialRunError(f"skipped {len(self.skipped)} of {self.images} image(s) that could not be read: {names}")
+
+
+def read_manifest(cache: Path) -> dict | None:
+    """The cache's manifest ({teacher, size_hw, format}), None if there is none; error if corrupt."""
+    path = cache / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or "teacher" not in manifest or "size_hw" not in manifest:
+            raise ValueError("teacher or size_hw missing")
+        return manifest
+    except (OSError, ValueError) as exc:
+        raise EdgesalError(f"corrupt teacher cache manifest {path} ({_first_line(exc)}): "
+                           "delete it or use another --out folder") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _check_cache(cache: Path, teacher: str, size_hw: tuple[int, int]) -> None:
+    """The cache is new, or holds maps of the same teacher at the same size."""
+    if any(not (isinstance(v, int) and v > 0) for v in size_hw) or len(size_hw) != 2:
+        raise EdgesalError(f"map size must be two positive integers (height width), got {list(size_hw)}")
+    if cache.exists() and not cache.is_dir():
+        raise EdgesalError(f"teacher cache {cache} is a file, not a folder")
+    manifest = read_manifest(cache)
+    if manifest is not None and (manifest.get("teacher") != teacher
+                                 or tuple(manifest.get("size_hw") or ()) != tuple(size_hw)):
+        raise EdgesalError(f"cache {cache} holds maps of teacher {manifest.get('teacher')!r} at "
+                           f"{manifest.get('size_hw')}; use another --out folder")
+
+
 def pseudolabel(sources: list[str], teacher: str, cache: str | Path,
                 size_hw: tuple[int, int] = DEFAULT_CACHE_HW, num_threads: int = 2,
-                progress: bool = True) -> dict:
-    """Fill ``cache`` with teacher maps for every image of ``sources``; returns counts."""
+                progress: bool = True) -> PseudolabelRun:
+    """Fill ``cache`` with teacher maps for every image of ``sources``.
+
+    Everything (map size, cache, sources, teacher) is checked before the first write;
+    unreadable images are skipped and listed in the result.
+    """
     cache = Path(cache)
-    manifest_path = cache / "manifest.json"
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("teacher") != teacher or tuple(manifest.get("size_hw", ())) != tuple(size_hw):
-            raise EdgesalError(f"cache {cache} holds maps of teacher {manifest.get('teacher')!r} at "
-                               f"{manifest.get('size_hw')}; use another --out folder")
+    _check_cache(cache, teacher, size_hw)
     items = [item for spec in sources for item in ImageSource(spec).items()]
     todo = [it for it in items if not teacher_map_path(cache, it.key).exists()]
-    write_json(manifest_path, {"teacher": teacher, "size_hw": list(size_hw), "format": "float16 min-max [0,1]"})
-    if todo:
-        model = load_teacher(teacher, num_threads=num_threads)
-        for item in tqdm(todo, desc=f"pseudolabel ({teacher})", unit="img", disable=not progress):
+    model = load_teacher(teacher, num_threads=num_threads) if todo else None
+    write_json(cache / MANIFEST, {"teacher": teacher, "size_hw": list(size_hw), "format": "float16 min-max [0,1]"})
+    run = PseudolabelRun(images=len(items), computed=len(todo), cached=len(items) - len(todo))
+    for item in tqdm(todo, desc=f"pseudolabel ({teacher})", unit="img", disable=not progress):
+        try:
             image = item.source.image(item.stem)
-            teacher_map = _minmax(resize_map(model.predict(image), size_hw)).astype(np.float16)
-            path = teacher_map_path(cache, item.key)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp:
-                with tmp.open("wb") as f:
-                    np.save(f, teacher_map)
-    return {"images": len(items), "computed": len(todo), "cached": len(items) - len(todo)}
+        except EdgesalError as exc:
+            run.skipped.append((item.key, str(exc)))
+            continue
+        teacher_map = _minmax(resize_map(model.predict(image), size_hw)).astype(np.float16)
+        path = teacher_map_path(cache, item.key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            with tmp.open("wb") as f:
+                np.save(f, teacher_map)
+    run.computed -= len(run.skipped)
+    return run
 
 
 def read_teacher_map(cache: Path, key: str) -> np.ndarray:

@@ -1,0 +1,83 @@
+"""Validated CLI parameter types: the one place where ranges and output paths are checked.
+
+Every command takes its numbers and output paths through these types, so a bad value is a
+one-line ``error:`` (exit 2) before anything is loaded or written, never a traceback later.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+#: counts that must be ≥ 1 (threads, batch, epochs, runs, images, steps)
+POSITIVE_INT = click.IntRange(min=1)
+#: counts that may be 0 (warm-up runs, fine-tuning steps, seeds)
+NON_NEGATIVE_INT = click.IntRange(min=0)
+#: fractions and correlation thresholds
+UNIT_INTERVAL = click.FloatRange(0.0, 1.0)
+#: non-negative real numbers (KL, |Δ| thresholds, learning rates, weight decay)
+NON_NEGATIVE_FLOAT = click.FloatRange(min=0.0)
+#: strictly positive real numbers (FPS targets, learning rates)
+POSITIVE_FLOAT = click.FloatRange(min=0.0, min_open=True)
+#: smallest input side accepted anywhere: the backbones downsample by 32
+MIN_INPUT_SIDE = 32
+#: largest input side accepted (a typo like 19200 would exhaust memory instead of failing)
+MAX_INPUT_SIDE = 8192
+IMAGE_SIDE = click.IntRange(MIN_INPUT_SIDE, MAX_INPUT_SIDE)
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output_folder(path: Path) -> str | None:
+    """Why ``path`` cannot be (or become) a writable folder, or None when it can."""
+    if path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder"
+    base = _nearest_existing(path.resolve())
+    if not base.is_dir():
+        return f"cannot create {path}: {base} is a file, not a folder"
+    if not os.access(base, os.W_OK | os.X_OK):
+        return f"{base} is not writable"
+    return None
+
+
+def check_output_file(path: Path) -> str | None:
+    """Why ``path`` cannot be written as a file, or None when it can."""
+    if path.is_dir():
+        return f"{path} is a folder; give a file name"
+    return check_output_folder(path.parent)
+
+
+class OutputFolder(click.ParamType):
+    """A folder that exists or can be created and is writable (checked before the run)."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):
+        path = Path(os.path.expanduser(str(value)))
+        problem = check_output_folder(path)
+        if problem:
+            self.fail(problem, param, ctx)
+        return str(path)
+
+
+class OutputFile(click.ParamType):
+    """A file path whose folder exists or can be created (not an existing folder)."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx):
+        path = Path(os.path.expanduser(str(value)))
+        problem = check_output_file(path)
+        if problem:
+            self.fail(problem, param, ctx)
+        return str(path)
+
+
+OUTPUT_FOLDER = OutputFolder()
+OUTPUT_FILE = OutputFile()

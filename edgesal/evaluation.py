@@ -1,12 +1,18 @@
 """Score a predictor (or a folder of precomputed maps) on a dataset split.
 
+Without a named split, a dataset with an official or committed split scores its held-out
+split (``test``; ``val`` for SALICON); any other dataset (a user's own folder) scores all its
+images (see :func:`edgesal.data.splits.default_split`). ``n_images`` of ``n_total`` images
+are scored.
+
 Per image, all metrics are computed at the image's own resolution (maps are bilinearly
 resized to it). Shuffled-AUC negatives are the fixations of ``SAUC_OTHER_IMAGES`` other
 images of the same split (chosen with a fixed seed), rescaled into this image's frame.
 The information-gain baseline is the center bias fitted on the dataset's training split.
 Maps with negative values are shifted to a minimum of 0 (ranks, AUC, NSS and CC are
-unchanged; KL and SIM need non-negative maps). Scores are means over images; ``n_images``
-counts them.
+unchanged; KL and SIM need non-negative maps). A map with NaN/inf values, or that is not a
+non-empty 2-D array of numbers, is an error naming its file or image, never a silent score.
+Scores are means over images; ``n_images`` counts them.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from edgesal.data import SaliencyDataset, Sample, open_dataset
+from edgesal.data import SaliencyDataset, Sample, SplitDataset, open_dataset
+from edgesal.data.splits import apply_split, default_split
 from edgesal.errors import EdgesalError
 from edgesal.imaging import resize_map
-from edgesal.metrics import compute_all, log_likelihood
+from edgesal.metrics import MetricInputError, compute_all, log_likelihood
 from edgesal.predictors.base import Predictor
 from edgesal.predictors.center_bias import CenterBiasPredictor, center_bias_of, fitted_center_bias
 
@@ -34,25 +41,52 @@ MapSource = Callable[[Sample], tuple[np.ndarray, np.ndarray | None]]
 
 @dataclass
 class EvaluationResult:
-    """Mean metrics over images, plus per-image rows."""
+    """Mean metrics over images, plus per-image rows.
+
+    ``n_images`` images were scored, of the ``n_total`` in the whole dataset; ``split`` is the
+    split scored and ``split_seeded`` whether it was made on the fly with a seed (the dataset
+    has no official or committed split) rather than fixed in advance.
+    """
 
     means: dict[str, float]
     n_images: int
     per_image: list[dict] = field(default_factory=list)
+    n_total: int | None = None
+    split: str | None = None
+    split_seeded: bool = False
 
     def to_json(self) -> dict:
-        return {**{k: _finite_or_none(v) for k, v in self.means.items()}, "n_images": self.n_images}
+        return {**{k: _finite_or_none(v) for k, v in self.means.items()}, "n_images": self.n_images,
+                "n_total": self.n_total, "split": self.split, "split_seeded": self.split_seeded}
 
 
 def _finite_or_none(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def checked_map(saliency, what: str) -> np.ndarray:
+    """``saliency`` as float32 if it is a non-empty, finite 2-D array of real numbers, else an
+    error naming ``what`` (e.g. ``map /x/y.npy``). Constant maps are valid (they score at chance)."""
+    arr = np.asarray(saliency)
+    if arr.dtype.kind not in "biuf":
+        raise EdgesalError(f"{what} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise EdgesalError(f"{what} must be 2-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise EdgesalError(f"{what} is empty (shape {arr.shape})")
+    arr = arr.astype(np.float32)
+    if np.isnan(arr).any():
+        raise EdgesalError(f"{what} has NaN values")
+    if not np.isfinite(arr).all():
+        raise EdgesalError(f"{what} has infinite values (or values too large for float32)")
+    return arr
+
+
 def predictor_source(predictor: Predictor) -> MapSource:
     """Map source that runs a predictor on each sample's image."""
 
     def source(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
-        saliency = predictor.predict(sample.image)
+        saliency = checked_map(predictor.predict(sample.image), f"{predictor.name} map of image {sample.image_path}")
         log_density = predictor.predict_log_density(sample.image) if predictor.output_kind == "log_density" else None
         return saliency, log_density
 
@@ -61,8 +95,6 @@ def predictor_source(predictor: Predictor) -> MapSource:
 
 def maps_dir_source(maps_dir: str | Path) -> MapSource:
     """Map source reading ``<stem>.npy`` or ``<stem>.png`` from a folder (any size)."""
-    from PIL import Image
-
     maps_dir = Path(maps_dir)
     if not maps_dir.is_dir():
         raise EdgesalError(f"maps folder not found: {maps_dir}")
@@ -75,17 +107,7 @@ def maps_dir_source(maps_dir: str | Path) -> MapSource:
                 break
         else:
             raise EdgesalError(f"no map for image {sample.stem!r} in {maps_dir} (expected {sample.stem}.npy or .png)")
-        try:
-            if path.suffix == ".npy":
-                saliency = np.load(path, allow_pickle=False).astype(np.float32)
-            else:
-                saliency = np.asarray(Image.open(path).convert("F"), dtype=np.float32)
-        except Exception as exc:  # corrupt file: one line naming it
-            raise EdgesalError(f"cannot read map {path}: {exc}") from None
-        if saliency.ndim == 3:
-            saliency = saliency.squeeze()
-        if saliency.ndim != 2:
-            raise EdgesalError(f"map {path} must be 2-D, got shape {saliency.shape}")
+        saliency = _read_map(path)
         if saliency.shape != sample.size:
             if resized["count"] == 0:
                 warnings.warn(
@@ -97,6 +119,23 @@ def maps_dir_source(maps_dir: str | Path) -> MapSource:
         return saliency, None
 
     return source
+
+
+def _read_map(path: Path) -> np.ndarray:
+    """A map file (.npy, or an image read as grey levels) as a checked float32 (H, W) array."""
+    from PIL import Image
+
+    try:
+        if path.suffix == ".npy":
+            raw = np.load(path, allow_pickle=False)  # a pickle / object array is refused here
+        else:
+            with Image.open(path) as im:
+                raw = np.asarray(im.convert("F"), dtype=np.float32)
+    except Exception as exc:  # corrupt file: one line naming it
+        raise EdgesalError(f"cannot read map {path}: {' '.join(str(exc).split())}") from None
+    if getattr(raw, "ndim", 0) == 3:
+        raw = raw.squeeze()
+    return checked_map(raw, f"map {path}")
 
 
 def _shuffled_negatives(dataset: SaliencyDataset, stems: list[str]) -> Callable[[int, tuple[int, int]], np.ndarray | None]:
@@ -126,37 +165,56 @@ def _baseline_predictor(data: str, dataset: SaliencyDataset) -> CenterBiasPredic
         return center_bias_of(dataset)
 
 
+def _score(sample: Sample, saliency: np.ndarray, log_density: np.ndarray | None,
+           other_fixations: np.ndarray | None, baseline: np.ndarray) -> dict:
+    """All metrics of one image; a metric input error names the image."""
+    if saliency.min() < 0:  # any real-valued map: shift so KL/SIM see a non-negative map
+        saliency = saliency - saliency.min()
+    try:
+        row = compute_all(saliency, sample.fixation_map(), sample.density,
+                          other_fixations=other_fixations, baseline=baseline)
+        if log_density is not None:
+            row["ll"] = log_likelihood(log_density, sample.fixations)
+    except MetricInputError as exc:
+        raise EdgesalError(f"cannot score image {sample.image_path}: {exc}") from None
+    row["stem"] = sample.stem
+    return row
+
+
+def open_split(data: str, split: str | None) -> tuple[SplitDataset, int]:
+    """The split of ``data`` to score (``None``: :func:`~edgesal.data.splits.default_split`)
+    and how many images the whole dataset has."""
+    base = open_dataset(data)
+    view = apply_split(base, default_split(base) if split is None else split)
+    return view, len(base.stems())
+
+
 def evaluate(
     data: str,
     source: MapSource,
-    split: str | None = "test",
+    split: str | None = None,
     limit: int | None = None,
     progress: bool = True,
 ) -> EvaluationResult:
-    """Evaluate ``source`` on ``data`` (dataset name or folder) and split."""
-    dataset = open_dataset(data, split=split)
-    stems = dataset.stems()[:limit] if limit else dataset.stems()
+    """Evaluate ``source`` on ``data`` (dataset name or folder) and ``split``.
+
+    ``split=None`` scores the held-out split of a dataset with an official or committed split,
+    else all images; ``limit`` (≥ 1) keeps only the first ``limit`` images of the split.
+    """
+    if limit is not None and limit < 1:
+        raise EdgesalError(f"limit must be at least 1 (the number of images to score), got {limit}")
+    dataset, n_total = open_split(data, split)
+    stems = dataset.stems()[:limit]
     if not stems:
-        raise EdgesalError(f"dataset {data!r} split {split!r} has no images")
+        raise EdgesalError(f"dataset {data!r} split {dataset.split!r} has no images")
     negatives = _shuffled_negatives(dataset, dataset.stems())
     baseline = _baseline_predictor(data, dataset)
     rows = []
     for i, stem in enumerate(tqdm(stems, desc="evaluate", unit="img", disable=not progress)):
         sample = dataset.load(stem)
         saliency, log_density = source(sample)
-        if saliency.min() < 0:  # any real-valued map: shift so KL/SIM see a non-negative map
-            saliency = saliency - saliency.min()
-        row = compute_all(
-            saliency,
-            sample.fixation_map(),
-            sample.density,
-            other_fixations=negatives(i, sample.size),
-            baseline=baseline.predict(sample.image),
-        )
-        if log_density is not None:
-            row["ll"] = log_likelihood(log_density, sample.fixations)
-        row["stem"] = stem
-        rows.append(row)
+        rows.append(_score(sample, saliency, log_density, negatives(i, sample.size), baseline.predict(sample.image)))
     keys = list(METRIC_KEYS) + (["ll"] if all("ll" in r for r in rows) else [])
     means = {k: float(np.nanmean([r[k] for r in rows])) for k in keys}
-    return EvaluationResult(means=means, n_images=len(rows), per_image=rows)
+    return EvaluationResult(means=means, n_images=len(rows), per_image=rows, n_total=n_total,
+                            split=dataset.split, split_seeded=dataset.seeded)

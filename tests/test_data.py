@@ -37,7 +37,7 @@ from edgesal.data.mit1003 import Mit1003Dataset
 from edgesal.data.osie import OsieDataset
 from edgesal.data.salicon import SaliconDataset
 from edgesal.data.scene import SceneDataset
-from edgesal.data.splits import load_split_manifest, manifest_path
+from edgesal.data.splits import apply_split, default_split, load_split_manifest, manifest_path
 from edgesal.errors import EdgesalError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -194,12 +194,77 @@ def test_load_rgb_modes_and_errors(tmp_path):
     assert "truncated.jpg" in one_line(exc)
 
 
-def test_clip_fixations_counts_only_points_off_the_image():
-    fix = np.array([[-0.4, 2, 0], [-0.6, 2, 0], [9.4, 2, 1], [9.6, 2, 1], [3, 4.6, 2], [3, 4.4, 2]])
-    clipped, n = clip_fixations(fix, (5, 10))
-    assert n == 3
-    assert clipped[:, 0].min() == 0 and clipped[:, 0].max() == 9 and clipped[:, 1].max() == 4
-    np.testing.assert_array_equal(clipped[:, 2], fix[:, 2])
+def write_png16(path: Path, values: np.ndarray) -> Path:
+    """A 16-bit PNG (grayscale for (H, W), 48-bit RGB for (H, W, 3)) written byte by byte."""
+    import struct
+    import zlib
+
+    values = np.asarray(values, dtype=">u2")
+    h, w = values.shape[:2]
+    color_type = 2 if values.ndim == 3 else 0
+    raw = b"".join(b"\x00" + values[y].tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_load_rgb_scales_16_bit_png_like_its_8_bit_version(tmp_path, channels):
+    rng = np.random.default_rng(3)
+    shape = (12, 17) if channels == 1 else (12, 17, 3)
+    eight = rng.integers(0, 256, shape, dtype=np.uint8)
+    Image.fromarray(eight).save(tmp_path / "8.png")
+    sixteen = load_rgb(write_png16(tmp_path / "16.png", eight.astype(np.uint16) * 257))
+    np.testing.assert_array_equal(sixteen, load_rgb(tmp_path / "8.png"))  # scaled, not saturated
+    # in-between 16-bit values round to the nearest 8-bit level
+    noisy = load_rgb(write_png16(tmp_path / "n.png", np.minimum(eight.astype(np.int64) * 257 + 100, 65535)))
+    assert np.abs(noisy.astype(int) - sixteen.astype(int)).max() <= 1
+
+
+def test_load_rgb_scales_int_and_float_modes(tmp_path):
+    ramp = np.linspace(0, 1, 20, dtype=np.float32).reshape(4, 5)
+    Image.fromarray(ramp).save(tmp_path / "f.tif")
+    Image.fromarray((ramp * 65535).round().astype(np.int32)).save(tmp_path / "i.tif")
+    expected = np.rint(ramp * 255).astype(np.uint8)
+    for name in ("f.tif", "i.tif"):
+        img = load_rgb(tmp_path / name)
+        assert img.shape == (4, 5, 3) and img.dtype == np.uint8, name
+        np.testing.assert_array_equal(img[..., 0], expected, err_msg=name)
+    Image.fromarray(ramp * 300).save(tmp_path / "wide.tif")  # no known full scale: not a guess
+    with pytest.raises(EdgesalError, match=r"wide\.tif.*0…1"):
+        load_rgb(tmp_path / "wide.tif")
+
+
+def test_16_bit_stimuli_predict_the_same_map(tmp_path):
+    import torch
+
+    from edgesal.models import build_model, get_spec, save_checkpoint
+    from edgesal.predictors import load_predictor
+
+    spec = get_spec("uva_tiny_readout")
+    torch.manual_seed(0)
+    ckpt = save_checkpoint(tmp_path / "tiny.pt", build_model(spec), spec)
+    eight = np.asarray(Image.open(write_image(tmp_path / "8.png", 64, 48, seed=4)))
+    write_png16(tmp_path / "16.png", eight.astype(np.uint16) * 257)
+    predictor = load_predictor(str(ckpt))
+    maps = [predictor.predict(load_rgb(tmp_path / name)) for name in ("8.png", "16.png")]
+    assert np.corrcoef(maps[0].ravel(), maps[1].ravel())[0, 1] > 0.999
+
+
+def test_clip_fixations_clamps_sub_pixel_points_and_drops_outliers():
+    # outliers used to be clamped onto the border and scored; now they are dropped and counted
+    fix = np.array([[-0.4, 2, 0], [-0.6, 2, 0], [9.4, 2, 1], [9.6, 2, 1], [3, 4.6, 2], [3, 4.4, 2],
+                    [-1000, -1000, 3], [np.nan, 1, 3], [-0.5, 4.5, 4]])
+    kept, n = clip_fixations(fix, (5, 10))
+    assert n == 5
+    np.testing.assert_array_equal(kept, [[0, 2, 0], [9, 2, 1], [3, 4, 2], [0, 4, 4]])
+    empty, n = clip_fixations(np.zeros((0, 3)), (5, 10))
+    assert empty.shape == (0, 3) and n == 0
 
 
 # --------------------------------------------------------------------------- generic
@@ -221,7 +286,7 @@ def test_generic_folder(tmp_path):
     c = ds.load("c")
     assert c.image.shape == (30, 30, 3)
     np.testing.assert_allclose(ds.fixations_normalised("a"), [[10 / 40, 5 / 30], [39 / 40, 29 / 30], [0, 0]])
-    assert ds.n_clipped == 0
+    assert ds.n_dropped == 0
 
 
 def test_generic_string_observers_get_sorted_ids(tmp_path):
@@ -291,15 +356,36 @@ def test_generic_clipping_warning_and_skipped_images(tmp_path):
         stems = ds.stems()
     messages = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
     assert stems == ["a", "b"]
-    assert ds.n_clipped == 2
-    assert any("d: 2 of 5 fixations" in m for m in messages), messages
+    assert ds.n_dropped == 2
+    assert any("d: dropped 2 fixation(s) outside the image (2 of 5" in m for m in messages), messages
     assert any("skipped 1 image" in m and "c" in m for m in messages), messages
     assert any("NaN" in m for m in messages), messages
     assert len(messages) == 3
-    fix = ds.fixations("a")
-    assert fix[:, 0].min() == 0 and fix[:, 0].max() == 39
+    # the two outliers are gone (they used to be clamped to x = 39 and x = 0); the point
+    # 0.3 px past the corner pixel is kept, clamped onto it
+    np.testing.assert_array_equal(ds.fixations("a")[:, :2], [[39, 29], [5, 5]])
     ds.stems(), ds.load("a")  # no second warning: parsed once
-    assert ds.n_clipped == 2
+    assert ds.n_dropped == 2
+
+
+def test_generic_far_outliers_are_dropped_not_clamped(tmp_path):
+    root = make_generic(tmp_path / "d", with_maps=False)
+    write_csv(root / "fixations.csv", [
+        ("a", "s1", -1000.0, -1000.0, 0), ("a", "s1", 20.0, 10.0, 0), ("a", "s1", 1e6, 3.0, 0),
+        ("b", "s1", 2.0, 3.0, 0),
+        ("c", "s1", -1000.0, -1000.0, 0),  # only outliers: nothing left to score
+    ])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = GenericFolderDataset(root)
+        stems = ds.stems()
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    assert stems == ["a", "b"] and ds.n_dropped == 3
+    assert [m for m in messages if "dropped" in m] == [
+        "d: dropped 3 fixation(s) outside the image (3 of 5; only points within half a pixel of the border are kept)"]
+    assert any("skipped 1 image(s) without fixations on the image (c)" in m for m in messages), messages
+    np.testing.assert_array_equal(ds.load("a").fixations, [[20, 10, 0]])
+    assert not ds.load("a").fixation_map()[0, 0]  # nothing lands on the corner pixel
 
 
 # --------------------------------------------------------------------------- other formats
@@ -337,7 +423,7 @@ def test_salicon_layout_and_official_splits(tmp_path):
     stem = "COCO_train2014_000000000001"
     fix = ds.fixations(stem)
     np.testing.assert_array_equal(fix, [[0, 0, 7], [63, 47, 7], [19, 9, 9]])  # (row, col) 1-based
-    assert ds.image_size(stem) == (48, 64) and ds.n_clipped == 0
+    assert ds.image_size(stem) == (48, 64) and ds.n_dropped == 0
     s = ds.load(stem)
     assert s.meta["sigma_px"] == pytest.approx(0.03 * 64) and s.meta["density_source"] == "points"
     val = open_dataset(root, split="val")
@@ -425,7 +511,7 @@ def test_split_views_on_synthetic_data(tmp_path):
     assert sorted(sum((p.stems() for p in parts.values()), [])) == full.stems()
     assert open_dataset(root, split="all").stems() == full.stems()
     train = parts["train"]
-    assert isinstance(train, SplitDataset) and train.n_clipped == 0 and train.name == "d"
+    assert isinstance(train, SplitDataset) and train.n_dropped == 0 and train.name == "d"
     outside = next(s for s in full.stems() if s not in train.stems())
     with pytest.raises(EdgesalError, match="not in the train split"):
         train.load(outside)
@@ -437,6 +523,23 @@ def test_split_views_on_synthetic_data(tmp_path):
     path = write_split_manifest(full, out_dir=tmp_path / "manifests")
     manifest = json.loads(path.read_text())
     assert manifest["dataset"] == "d" and manifest["seed"] == 0 and manifest["fractions"] == [0.7, 0.15, 0.15]
+
+
+def test_default_split_is_held_out_only_where_the_split_is_fixed(tmp_path):
+    own = open_dataset(make_generic(tmp_path / "d"))
+    assert default_split(own) == "all"  # a user's folder: every image, not a seeded 15%
+    assert open_dataset(own.root, split="test").seeded and not open_dataset(own.root, split="all").seeded
+    salicon = open_dataset(make_salicon(tmp_path / "salicon"))
+    assert default_split(salicon) == "val"  # official train / val, no public test fixations
+    assert not open_dataset(salicon.root, split="val").seeded
+
+
+@needs_shared
+@pytest.mark.shared
+def test_default_split_of_datasets_with_committed_manifests(osie, scene):
+    for ds in (osie, scene):
+        assert default_split(ds) == "test"
+        assert not apply_split(ds, "test").seeded
 
 
 class _Tiny(SaliencyDataset):
@@ -487,7 +590,7 @@ def test_osie_real(osie):
         assert fix[:, 0].min() >= 0 and fix[:, 0].max() <= 799 and fix[:, 1].min() >= 0 and fix[:, 1].max() <= 599
     assert min(counts) == 111 and max(counts) == 179 and sum(counts) == 98321
     assert observers == set(range(15))
-    assert osie.n_clipped == 0
+    assert osie.n_dropped == 0
     s = osie.load("1001")
     assert s.image.shape == (600, 800, 3) and s.meta["sigma_px"] == 24.0 and s.meta["n_observers"] == 15
     assert abs(float(s.density.sum(dtype=np.float64)) - 1) < 1e-5
@@ -504,8 +607,9 @@ def test_osie_real(osie):
 def test_scene_real_row_col_and_bounds(scene):
     stems = scene.stems()
     assert len(stems) == 500 and stems[0] == "001"
-    # 1-based (row, col): 2 of 43,894 points lie off their image (documented in scene.py)
-    assert scene.n_clipped == 2
+    # 1-based (row, col): 2 of 43,894 points lie off their image (documented in scene.py):
+    # they are dropped, not clamped onto the border
+    assert scene.n_dropped == 2
     wide_x_beyond_height = 0
     total = 0
     for stem in stems:
@@ -515,7 +619,7 @@ def test_scene_real_row_col_and_bounds(scene):
         assert fix[:, 0].min() >= 0 and fix[:, 0].max() <= w - 1
         assert fix[:, 1].min() >= 0 and fix[:, 1].max() <= h - 1
         wide_x_beyond_height += int(w > h and fix[:, 0].max() > h)
-    assert total == 43894
+    assert total == 43894 - 2
     assert wide_x_beyond_height > 50  # x is the column: on wide images it exceeds the height
     s = scene.load("001")
     assert s.meta["sigma_px"] == pytest.approx(0.03 * s.size[1]) and abs(s.density.sum() - 1) < 1e-5
@@ -528,7 +632,7 @@ def test_eyecrowd_via_generic_loader(monkeypatch):
     ds = open_dataset("eyecrowd")
     assert isinstance(ds, EyeCrowdDataset) and ds.name == "eyecrowd"
     stems = ds.stems()
-    assert len(stems) == 500 and len(ds.observer_ids) == 16 and ds.n_clipped == 0
+    assert len(stems) == 500 and len(ds.observer_ids) == 16 and ds.n_dropped == 0
     assert ds.image_size(stems[0]) == (384, 512)
     s = ds.load(stems[0])
     assert s.image.shape == (384, 512, 3) and s.meta["sigma_px"] == pytest.approx(0.03 * 512)

@@ -5,19 +5,32 @@ from __future__ import annotations
 import click
 
 from edgesal.atomic import write_json
+from edgesal.cli.params import OUTPUT_FILE, POSITIVE_INT, InputFolder
 from edgesal.cli.tables import print_table
 from edgesal.errors import EdgesalError
+
+#: the names of edgesal.data.splits.SPLIT_NAMES (not imported: it would slow every CLI start)
+SPLIT_CHOICES = ("train", "val", "test", "all")
+
+
+def _title(data: str, split: str, seeded: bool) -> str:
+    """Table title naming the dataset and split, and saying when the split is a seeded one."""
+    note = " (seeded split: seed-0 random 70/15/15 partition, no committed split)" if seeded else ""
+    return f"{data} / {split}{note}"
 
 
 @click.command()
 @click.option("--data", required=True, help="dataset name (osie, scene, eyecrowd, …) or folder")
-@click.option("--split", default="test", show_default=True, help="train, val, test or all")
+@click.option("--split", default=None, type=click.Choice(SPLIT_CHOICES, case_sensitive=False),
+              help="split to score [default: the held-out split of a dataset with an official or "
+                   "committed split (osie, scene: test; salicon: val), else all images]")
 @click.option("--model", "model", default=None, help="model name or file (.pt, .onnx, .tflite, .xml)")
-@click.option("--maps", "maps_dir", default=None, type=click.Path(), help="folder of <stem>.npy/.png maps")
-@click.option("--json", "json_out", default=None, type=click.Path(), help="write the means as JSON")
-@click.option("--limit", default=None, type=int, help="only the first N images")
-@click.option("--threads", default=1, show_default=True, help="inference threads")
-def evaluate(data: str, split: str, model: str | None, maps_dir: str | None,
+@click.option("--maps", "maps_dir", default=None, type=InputFolder("maps folder"),
+              help="folder of <stem>.npy/.png maps")
+@click.option("--json", "json_out", default=None, type=OUTPUT_FILE, help="write the means as JSON")
+@click.option("--limit", default=None, type=POSITIVE_INT, help="only the first N images (N ≥ 1)")
+@click.option("--threads", default=1, show_default=True, type=POSITIVE_INT, help="inference threads")
+def evaluate(data: str, split: str | None, model: str | None, maps_dir: str | None,
              json_out: str | None, limit: int | None, threads: int) -> None:
     """Score saliency predictions against human fixations (MIT-benchmark metrics)."""
     from edgesal.evaluation import METRIC_KEYS, evaluate as run_evaluation, maps_dir_source, predictor_source
@@ -34,13 +47,12 @@ def evaluate(data: str, split: str, model: str | None, maps_dir: str | None,
     result = run_evaluation(data, source, split=split, limit=limit)
     keys = list(METRIC_KEYS) + (["ll"] if "ll" in result.means else [])
     print_table(
-        f"{data} / {split}",
-        ["model", "n_images"] + keys,
-        [[label, str(result.n_images)] + [f"{result.means[k]:.4f}" for k in keys]],
+        _title(data, result.split, result.split_seeded),
+        ["model", "split", "n_images", "n_total", *keys],
+        [[label, result.split, str(result.n_images), str(result.n_total), *(f"{result.means[k]:.4f}" for k in keys)]],
     )
     if json_out:
-        payload = {**result.to_json(), "model": label, "data": data, "split": split}
-        write_json(json_out, payload)
+        write_json(json_out, {**result.to_json(), "model": label, "data": data})
         click.echo(f"wrote {json_out}")
 
 

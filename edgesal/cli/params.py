@@ -81,3 +81,38 @@ class OutputFile(click.ParamType):
 
 OUTPUT_FOLDER = OutputFolder()
 OUTPUT_FILE = OutputFile()
+
+
+class InputFolder(click.ParamType):
+    """An existing folder to read (checked at parse time); ``what`` names it in the error."""
+
+    name = "folder"
+
+    def __init__(self, what: str = "folder") -> None:
+        self.what = what
+
+    def convert(self, value, param, ctx):
+        path = Path(os.path.expanduser(str(value)))
+        if not path.exists():
+            self.fail(f"{self.what} not found: {path}", param, ctx)
+        if not path.is_dir():
+            self.fail(f"{path} is a file, not a folder", param, ctx)
+        return str(path)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``click.FloatRange`` that also rejects nan and ±inf (click's lets nan pass every bound)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not abs(number) < float("inf"):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+# click.FloatRange accepts nan (every comparison with nan is false), so the shared float types
+# above are re-bound here to finite ranges with the same bounds; every command importing them
+# gets the check.
+UNIT_INTERVAL = FiniteFloatRange(0.0, 1.0)
+NON_NEGATIVE_FLOAT = FiniteFloatRange(min=0.0)
+POSITIVE_FLOAT = FiniteFloatRange(min=0.0, min_open=True)

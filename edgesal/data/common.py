@@ -1,4 +1,4 @@
-"""Shared machinery of the file-based loaders: sizes, clipping, σ, building a Sample."""
+"""Shared machinery of the file-based loaders: sizes, dropping outliers, σ, building a Sample."""
 
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ class FixationDataset(SaliencyDataset):
     """A dataset on disk: images addressed by stem, fixation points, optional GT maps.
 
     Subclasses implement :meth:`stems`, :meth:`image_path`, :meth:`_stem_fixations`
-    (clipped, 0-based (N, 3) x, y, observer) and optionally :meth:`density_map_path` and
-    :meth:`matches` (layout auto-detection). Loaders that parse one annotation file for the
-    whole dataset derive from :class:`ParsedFixationDataset` (all points clipped at once with
-    :meth:`_clip_all`, which warns once); loaders with one fixation file per image from
-    :class:`PerImageFixationDataset`.
+    (0-based (N, 3) x, y, observer, all on the image) and optionally :meth:`density_map_path`
+    and :meth:`matches` (layout auto-detection). Points more than half a pixel outside their
+    image are dropped (see :func:`~edgesal.data.fixation_points.clip_fixations`), counted in
+    :attr:`n_dropped` and reported in one warning per dataset. Loaders that parse one
+    annotation file for the whole dataset derive from :class:`ParsedFixationDataset` (all
+    points checked at once with :meth:`_clip_all`); loaders with one fixation file per image
+    from :class:`PerImageFixationDataset`.
     """
 
     name = "dataset"
@@ -47,7 +49,8 @@ class FixationDataset(SaliencyDataset):
             self.name = name
         self.sigma_override = None if sigma_px is None else float(sigma_px)
         self.use_maps = use_maps
-        self.n_clipped = 0
+        #: fixations dropped because they lay more than half a pixel outside their image
+        self.n_dropped = 0
         self._sizes: dict[str, tuple[int, int]] = {}
 
     # ----------------------------------------------------------------- subclass API
@@ -145,36 +148,43 @@ class FixationDataset(SaliencyDataset):
             shown = ", ".join(stems[:5]) + (", …" if len(stems) > 5 else "")
             warn(f"{self.name}: skipped {len(stems)} image(s) without {missing} ({shown})")
 
-    def _clip_all(self, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Clip every stem's points into its image, counting them and warning once.
+    def _warn_dropped(self, n_out: int, n_all: int, scope: str = "") -> None:
+        """Count ``n_out`` dropped outliers (of ``n_all`` points) and warn about them."""
+        self.n_dropped += n_out
+        if n_out:
+            warn(f"{self.name}: dropped {n_out} fixation(s) outside the image ({n_out} of {n_all}{scope}; "
+                 "only points within half a pixel of the border are kept)")
 
-        Stems without any fixation are dropped (one warning): they cannot be scored.
+    def _clip_all(self, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Drop every stem's points that lie off its image, counting them and warning once.
+
+        Stems left without any fixation are skipped (one warning): they cannot be scored.
         """
         clipped: dict[str, np.ndarray] = {}
         empty: list[str] = []
         n_out = n_all = 0
         for stem, fix in points.items():
-            if len(fix) == 0:
-                empty.append(stem)
-                continue
-            clipped[stem], n = clip_fixations(fix, self._size(stem))
+            kept, n = clip_fixations(fix, self._size(stem)) if len(fix) else (fix, 0)
             n_out += n
             n_all += len(fix)
-        self.n_clipped += n_out
-        if n_out:
-            warn(f"{self.name}: {n_out} of {n_all} fixations lay outside their image and were clipped into it")
-        self._warn_skipped(empty, "fixations")
+            if len(kept):
+                clipped[stem] = kept
+            else:
+                empty.append(stem)
+        self._warn_dropped(n_out, n_all)
+        self._warn_skipped(empty, "fixations on the image" if n_out else "fixations")
         if not clipped:
-            raise EdgesalError(f"{self.name}: no images with fixations under {self.root}")
+            outside = f" ({n_out} fixation(s) lay outside their image)" if n_out else ""
+            raise EdgesalError(f"{self.name}: no images with fixations under {self.root}{outside}")
         return clipped
 
 
 class ParsedFixationDataset(FixationDataset):
     """A dataset whose annotation file(s) hold the fixations of every image, parsed once, lazily.
 
-    Subclasses implement :meth:`_read_points`: the raw (unclipped) points of every stem, in
+    Subclasses implement :meth:`_read_points`: the raw (unchecked) points of every stem, in
     stem order, recording each image's path in ``self._paths`` (loaders whose image paths
-    follow from the stem override :meth:`image_path` instead). The clipped points are
+    follow from the stem override :meth:`image_path` instead). The checked points are
     cached; :meth:`stems` lists them in that order.
     """
 
@@ -185,7 +195,7 @@ class ParsedFixationDataset(FixationDataset):
 
     @abstractmethod
     def _read_points(self) -> dict[str, np.ndarray]:
-        """Stem → (N, 3) x, y, observer in 0-based pixels, not yet clipped into the image."""
+        """Stem → (N, 3) x, y, observer in 0-based pixels, not yet checked against the image."""
 
     def _parse(self) -> dict[str, np.ndarray]:
         if self._points is None:
@@ -207,7 +217,7 @@ class ParsedFixationDataset(FixationDataset):
 
 
 class PerImageFixationDataset(FixationDataset):
-    """A dataset with one fixation file per image, each read (and clipped) when first needed.
+    """A dataset with one fixation file per image, each read (and checked) when first needed.
 
     Subclasses implement :meth:`_find_images` (stem → image path), :meth:`_fixation_path`
     and :meth:`_read_points`. Images whose fixation file is missing are skipped with one
@@ -234,7 +244,7 @@ class PerImageFixationDataset(FixationDataset):
 
     @abstractmethod
     def _read_points(self, stem: str, size: tuple[int, int]) -> np.ndarray:
-        """(N, 3) x, y, observer of ``stem`` (image ``size`` = (H, W)), not yet clipped."""
+        """(N, 3) x, y, observer of ``stem`` (image ``size`` = (H, W)), not yet checked."""
 
     def _data_dir(self) -> Path:
         """The folder named when no image has fixations."""
@@ -262,6 +272,10 @@ class PerImageFixationDataset(FixationDataset):
     def _stem_fixations(self, stem: str) -> np.ndarray:
         if stem not in self._points:
             size = self._size(stem)
-            self._points[stem], n_out = clip_fixations(self._read_points(stem, size), size)
-            self.n_clipped += n_out
+            raw = self._read_points(stem, size)
+            self._points[stem], n_out = clip_fixations(raw, size)
+            if n_out and self.n_dropped == 0:  # one warning per dataset; later drops are counted
+                self._warn_dropped(n_out, len(raw), f" in {stem}, the first image with any; see n_dropped")
+            else:
+                self.n_dropped += n_out
         return self._points[stem]

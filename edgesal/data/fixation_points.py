@@ -1,4 +1,4 @@
-"""Keeping fixation points inside their image, and counting the ones that were not."""
+"""Keeping fixation points on their image, and counting the outliers dropped."""
 
 from __future__ import annotations
 
@@ -11,20 +11,22 @@ def empty_fixations() -> np.ndarray:
 
 
 def clip_fixations(fixations: np.ndarray, shape_hw: tuple[int, int]) -> tuple[np.ndarray, int]:
-    """Clamp points into the image; return the clamped copy and how many were outside it.
+    """Keep the points that lie on the image; return them and how many were dropped.
 
-    ``fixations`` is (N, 3): x, y (0-based pixel centres), observer. A point is *outside*
-    when it lies on no pixel, i.e. x < -0.5 or x > W - 0.5 (same for y): only those are
-    counted. Every point is then clamped to x ∈ [0, W-1], y ∈ [0, H-1], so points within
-    half a pixel of the border move by less than half a pixel without being counted.
+    ``fixations`` is (N, 3): x, y (0-based pixel centres), observer. A point lies on the image
+    when it is on some pixel, i.e. -0.5 <= x <= W - 0.5 and -0.5 <= y <= H - 0.5: those are
+    clamped to x ∈ [0, W-1], y ∈ [0, H-1] (a sub-pixel move, the rounding any fixation map
+    does). Every other point (NaN included) is a real outlier: it is dropped, never moved
+    onto the border, and counted in the returned number.
     """
     h, w = int(shape_hw[0]), int(shape_hw[1])
     fix = np.array(fixations, dtype=np.float64).reshape(-1, 3)
     x, y = fix[:, 0], fix[:, 1]
-    outside = (x < -0.5) | (x > w - 0.5) | (y < -0.5) | (y > h - 0.5)
-    fix[:, 0] = np.clip(x, 0, w - 1)
-    fix[:, 1] = np.clip(y, 0, h - 1)
-    return fix, int(outside.sum())
+    inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
+    kept = fix[inside]
+    kept[:, 0] = np.clip(kept[:, 0], 0, w - 1)
+    kept[:, 1] = np.clip(kept[:, 1], 0, h - 1)
+    return kept, int(len(fix) - len(kept))
 
 
 def normalise_points(fixations: np.ndarray, shape_hw: tuple[int, int]) -> np.ndarray:

@@ -18,16 +18,43 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+#: Pillow modes with more than 8 bits per pixel → the value that maps to 255. They are scaled,
+#: not clipped: ``convert("RGB")`` would saturate every 16-bit value above 255 to white.
+HIGH_DEPTH_FULL_SCALE = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N": 65535.0,
+                         "I": 65535.0, "F": 1.0}
+
+
+def _scaled_gray_to_rgb(im: Image.Image, path: Path) -> np.ndarray:
+    """A high-bit-depth single-channel image as RGB ``uint8``, scaled by its mode's full scale.
+
+    16-bit modes (and ``I``, what older Pillow gives for 16-bit PNGs) span 0…65535; float
+    (``F``) images 0…1. Values outside that range are an error, not a guess.
+    """
+    full_scale = HIGH_DEPTH_FULL_SCALE[im.mode]
+    values = np.asarray(im, dtype=np.float64)
+    if values.size and not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= full_scale):
+        raise EdgesalError(
+            f"cannot read image {path}: {im.mode} pixel values must lie in 0…{full_scale:g}, "
+            f"got {np.nanmin(values):g}…{np.nanmax(values):g}"
+        )
+    gray = np.rint(values * (255.0 / full_scale)).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=-1)
+
+
 def load_rgb(path: str | Path) -> np.ndarray:
     """Load an image as an RGB ``uint8`` array of shape (H, W, 3).
 
-    Grayscale, palette and RGBA images are converted to RGB (alpha dropped). EXIF
-    orientation is *not* applied: fixations refer to the stored pixel grid.
+    Grayscale, palette and RGBA images are converted to RGB (alpha dropped). 16-bit and
+    float images are scaled to 0…255 (see :data:`HIGH_DEPTH_FULL_SCALE`), so a 16-bit PNG
+    loads like its 8-bit version (48-bit RGB PNGs are reduced to 8 bits by Pillow itself).
+    EXIF orientation is *not* applied: fixations refer to the stored pixel grid.
     """
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
+            if im.mode in HIGH_DEPTH_FULL_SCALE:
+                return _scaled_gray_to_rgb(im, path)
             rgb = im.convert("RGB")
     except FileNotFoundError:
         raise EdgesalError(f"image not found: {path}") from None

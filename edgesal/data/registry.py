@@ -121,6 +121,8 @@ def open_dataset(name_or_dir: str | os.PathLike, split: str | None = None, sigma
     from .splits import apply_split
 
     text = os.fspath(name_or_dir).strip()
+    if not text:
+        raise EdgesalError("the dataset name or folder is empty")
     key = text.lower()
     by_folder = {e.folder.lower(): n for n, e in _REGISTRY.items()}
     if not _looks_like_path(text) and (key in _REGISTRY or key in by_folder):

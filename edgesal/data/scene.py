@@ -6,8 +6,9 @@ slot, some empty). Each cell is N×4: **row, column** (i.e. y, x), onset, durati
 
 Coordinate base: the points span (0, W) × (0, H) — all 43,894 fall strictly inside
 0 < v < size. Read as MATLAB 1-based pixel indices (like OSIE from the same lab) only 2
-points lie off the image (below 0.5); read as 0-based, 9 lie past the last pixel. We use
-1-based (subtract 1); the 2 points are clipped and counted in ``n_clipped``. Observer id =
+points lie off the image (below 0.5: 0-based x = −0.93 and −0.69); read as 0-based, 9 lie
+past the last pixel. We use 1-based (subtract 1); the 2 points are more than half a pixel off
+the image, so they are dropped (one warning) and counted in ``n_dropped``. Observer id =
 subject slot (0–11). σ = 0.03 × image width (viewing geometry unknown).
 """
 

@@ -77,31 +77,63 @@ def write_split_manifest(dataset: SaliencyDataset, seed: int = 0,
     return path
 
 
-def dataset_splits(dataset: SaliencyDataset) -> dict[str, list[str]]:
-    """train / val / test stems of a dataset: its official partition if it has one, else the
-    committed manifest (when it covers exactly the dataset's stems), else :func:`make_split`."""
+def committed_splits(dataset: SaliencyDataset) -> dict[str, list[str]] | None:
+    """train / val / test stems fixed in advance: the dataset's official partition, else its
+    committed manifest when that lists exactly the dataset's stems; None when there is neither."""
     official = getattr(dataset, "official_splits", None)
     if callable(official):
         return official()
-    stems = dataset.stems()
     manifest = load_split_manifest(dataset.name)
-    if manifest is not None:
-        listed = manifest["train"] + manifest["val"] + manifest["test"]
-        if sorted(listed) == sorted(stems):
-            return {k: list(manifest[k]) for k in ("train", "val", "test")}
+    if manifest is None:
+        return None
+    listed = manifest["train"] + manifest["val"] + manifest["test"]
+    if sorted(listed) != sorted(dataset.stems()):
+        return None
+    return {k: list(manifest[k]) for k in ("train", "val", "test")}
+
+
+def _resolved_splits(dataset: SaliencyDataset) -> tuple[dict[str, list[str]], bool]:
+    """The splits of :func:`dataset_splits` and whether they are seeded (made on the fly)."""
+    committed = committed_splits(dataset)
+    if committed is not None:
+        return committed, False
+    if load_split_manifest(dataset.name) is not None:
         warn(
             f"{dataset.name}: split manifest {manifest_path(dataset.name)} does not match the "
-            f"{len(stems)} images on disk; using a fresh seed-0 split instead"
+            f"{len(dataset.stems())} images on disk; using a fresh seed-0 split instead"
         )
-    return make_split(stems)
+    return make_split(dataset.stems()), True
+
+
+def dataset_splits(dataset: SaliencyDataset) -> dict[str, list[str]]:
+    """train / val / test stems of a dataset: its official partition if it has one, else the
+    committed manifest (when it covers exactly the dataset's stems), else :func:`make_split`."""
+    return _resolved_splits(dataset)[0]
+
+
+def default_split(dataset: SaliencyDataset) -> str:
+    """The split scored when none is named: the held-out split (``test``, else ``val`` as for
+    SALICON) where the dataset has an official or committed split (a model may have trained on
+    the rest), else ``all`` (a user's own folder: every image counts; a seeded ``test`` split
+    would silently score only 15% of them)."""
+    committed = committed_splits(dataset)
+    if committed is None:
+        return "all"
+    return next((key for key in ("test", "val") if committed.get(key)), "all")
 
 
 class SplitDataset(SaliencyDataset):
-    """A view of ``base`` restricted to ``stems`` (other attributes are the base's)."""
+    """A view of ``base`` restricted to ``stems`` (other attributes are the base's).
 
-    def __init__(self, base: SaliencyDataset, stems: Sequence[str], split_name: str) -> None:
+    ``seeded`` is True when the stems come from :func:`make_split` on the fly rather than from
+    an official partition or a committed manifest.
+    """
+
+    def __init__(self, base: SaliencyDataset, stems: Sequence[str], split_name: str, *,
+                 seeded: bool = False) -> None:
         self.base = base
         self.split = split_name
+        self.seeded = seeded
         self.name = base.name
         known = set(base.stems())
         unknown = [s for s in stems if s not in known]
@@ -147,7 +179,7 @@ def apply_split(dataset: SaliencyDataset, split: str | None) -> SaliencyDataset:
     key = split.strip().lower()
     if key == "all":
         return SplitDataset(dataset, dataset.stems(), "all")
-    splits = dataset_splits(dataset)
+    splits, seeded = _resolved_splits(dataset)
     if key not in splits:
         raise EdgesalError(f"unknown split {split!r} for {dataset.name}; choose one of {', '.join([*splits, 'all'])}")
-    return SplitDataset(dataset, splits[key], key)
+    return SplitDataset(dataset, splits[key], key, seeded=seeded)

@@ -35,6 +35,7 @@ EXPECTED_CHANNELS = {
     "efficientnet_lite0": (24, 40, 112, 320),
     "vgg11": (256, 512, 512, 512),
     "densenet121": (256, 512, 1024, 1024),
+    "uva_tiny": (16, 24, 48, 64),
 }
 TF_SAME = ("mobilenet_v2", "efficientnet_lite0")
 # Images (224×224 resize) that the int8 reference classifies with high confidence:
@@ -122,7 +123,7 @@ def test_classify_needs_head():
     assert logits.shape == (1, 1000)
 
 
-@pytest.mark.parametrize("name", [n for n, spec in bb.BACKBONES.items() if spec.weights is None])
+@pytest.mark.parametrize("name", [n for n, s in bb.BACKBONES.items() if s.weights is None and not s.from_scratch])
 def test_weightless_backbones_refuse_pretrained(name):
     with pytest.raises(EdgesalError, match="no ImageNet weights"):
         bb.build_backbone(name, pretrained=True)

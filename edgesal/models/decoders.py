@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from edgesal.models.layers import InvertedResidual, conv_bn_act
+from edgesal.models.parts import register_decoder
 
 TARGET_STRIDE = 8
 
@@ -28,6 +29,7 @@ def _levels(strides: list[int]) -> list[int]:
     return idx
 
 
+@register_decoder("fastsal_c")
 class FastSalC(nn.Module):
     """Adaptation + pixel shuffle + concatenation."""
 
@@ -50,6 +52,7 @@ class FastSalC(nn.Module):
         return self.fuse(torch.cat(parts, dim=1))
 
 
+@register_decoder("fastsal_a")
 class FastSalA(nn.Module):
     """FPN-like additive top-down path with inverted-residual refinement."""
 
@@ -70,6 +73,7 @@ class FastSalA(nn.Module):
         return top
 
 
+@register_decoder("concat")
 class ConcatDecoder(nn.Module):
     """Resize all levels to stride 8 and concatenate (DeepGaze II-style readout input)."""
 
@@ -85,5 +89,3 @@ class ConcatDecoder(nn.Module):
             for j, i in enumerate(self.levels)
         ], dim=1)
 
-
-DECODERS = {"fastsal_c": FastSalC, "fastsal_a": FastSalA, "concat": ConcatDecoder}

@@ -19,11 +19,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from edgesal.models.parts import register_head
 
+
+@register_head("sigmoid")
 class SigmoidHead(nn.Module):
     output_kind = "sigmoid"
 
-    def __init__(self, in_channels: int):
+    def __init__(self, in_channels: int, input_hw: tuple[int, int] | None = None):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, 1, 3, padding=1)
 
@@ -64,6 +67,7 @@ def gaussian_log_prior(size_hw: tuple[int, int], sigma_frac: float = 0.25) -> to
     return torch.log_softmax(logp.flatten(), 0).view(1, 1, h, w)
 
 
+@register_head("readout")
 class ReadoutHead(nn.Module):
     output_kind = "log_density"
 
@@ -103,5 +107,3 @@ class ReadoutHead(nn.Module):
         b = s.shape[0]
         return torch.log_softmax(s.reshape(b, -1), dim=1).reshape(b, 1, *size_hw)
 
-
-HEADS = {"sigmoid": SigmoidHead, "readout": ReadoutHead}

@@ -32,7 +32,11 @@ class ModelSpec:
 
     @property
     def output_kind(self) -> str:
-        return "log_density" if self.head == "readout" else "sigmoid"
+        """``log_density`` or ``sigmoid``: declared by the head class."""
+        from edgesal.models import heads  # noqa: F401  (heads register on import)
+        from edgesal.models.parts import HEADS
+
+        return HEADS.lookup(self.head).output_kind
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -70,29 +74,16 @@ def get_spec(name: str) -> ModelSpec:
     return _MODELS[name]
 
 
-def build_backbone_module(name: str, pretrained: bool) -> nn.Module:
-    """Backbone by name: hand-written MobileNetV2 / EfficientNet-Lite0 / UVA-tiny."""
-    if name == "uva_tiny":
-        from edgesal.models.uva import UVABackbone
-
-        return UVABackbone()
-    from edgesal.models.backbones import build_backbone
-
-    return build_backbone(name, pretrained=pretrained)
-
-
 def build_model(spec: ModelSpec | str, pretrained_backbone: bool = False) -> nn.Module:
-    """Instantiate ``SaliencyNet`` for a spec or registered name."""
-    from edgesal.models.decoders import DECODERS
-    from edgesal.models.heads import HEADS
+    """Instantiate ``SaliencyNet`` for a spec or registered name (parts from their registries)."""
+    from edgesal.models import decoders, heads  # noqa: F401  (their parts register on import)
+    from edgesal.models.backbones import build_backbone
     from edgesal.models.net import SaliencyNet
+    from edgesal.models.parts import DECODERS, HEADS
 
     spec = get_spec(spec) if isinstance(spec, str) else spec
-    backbone = build_backbone_module(spec.backbone, pretrained_backbone)
-    decoder = DECODERS[spec.decoder](backbone.feature_channels, backbone.feature_strides, **spec.decoder_kwargs)
-    head_cls = HEADS[spec.head]
-    if spec.head == "readout":
-        head = head_cls(decoder.out_channels, spec.input_hw, **spec.head_kwargs)
-    else:
-        head = head_cls(decoder.out_channels, **spec.head_kwargs)
+    backbone = build_backbone(spec.backbone, pretrained=pretrained_backbone)
+    decoder = DECODERS.lookup(spec.decoder)(backbone.feature_channels, backbone.feature_strides,
+                                            **spec.decoder_kwargs)
+    head = HEADS.lookup(spec.head)(decoder.out_channels, spec.input_hw, **spec.head_kwargs)
     return SaliencyNet(backbone, decoder, head)

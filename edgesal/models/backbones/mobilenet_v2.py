@@ -8,6 +8,7 @@ Inputs are RGB in [-1, 1]; the 1001-class head has class 0 = "background".
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,6 +25,12 @@ from .layers import (
     make_divisible,
     unfold_batchnorm,
 )
+from .registry import register_backbone
+
+CORAL_TFLITE_ENV = "EDGESAL_MOBILENET_V2_TFLITE"
+CORAL_TFLITE_RELPATH = Path("weights/mobilenet_v2_coral/mobilenet_v2_1.0_224_quant.tflite")
+# <repo>/../shared (this file is <repo>/edgesal/models/backbones/mobilenet_v2.py).
+SHARED_DIR = Path(__file__).resolve().parents[3].parent / "shared"
 
 # (expansion t, output channels c, repeats n, first stride s) — Table 2 of the paper.
 INVERTED_RESIDUAL_SETTING = (
@@ -189,3 +196,31 @@ def load_mobilenet_v2_from_coral(model: MobileNetV2, tflite_path: str | Path) ->
     if loaded != expected:
         raise EdgesalError(f"{tflite_path}: {len(expected - loaded)} layers of the model got no weights")
     return {"loaded": len(loaded), "skipped": skipped}
+
+
+def coral_tflite_path() -> Path:
+    """The Coral MobileNetV2 ``.tflite``: ``$EDGESAL_MOBILENET_V2_TFLITE``, else
+    ``../shared/...`` relative to the working directory, else beside the repository."""
+    override = os.environ.get(CORAL_TFLITE_ENV)
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise EdgesalError(f"{CORAL_TFLITE_ENV} points to a missing file: {path}")
+        return path
+    candidates = [Path.cwd().parent / "shared" / CORAL_TFLITE_RELPATH, SHARED_DIR / CORAL_TFLITE_RELPATH]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise EdgesalError(
+        f"MobileNetV2 Coral weights not found (looked for {candidates[0]} and {candidates[1]}); "
+        f"set {CORAL_TFLITE_ENV}"
+    )
+
+
+@register_backbone("mobilenet_v2", weights="Coral mobilenet_v2_1.0_224_quant.tflite, dequantised (Apache-2.0)",
+                   num_classes=1001, class_offset=1)
+def build_mobilenet_v2(pretrained: bool, **kwargs) -> MobileNetV2:
+    model = MobileNetV2(**kwargs)
+    if pretrained:
+        load_mobilenet_v2_from_coral(model, coral_tflite_path())
+    return model

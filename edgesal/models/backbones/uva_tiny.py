@@ -12,6 +12,8 @@ from torch import nn
 
 from edgesal.models.layers import conv_bn_act
 
+from .registry import register_backbone
+
 
 def separable(c_in: int, c_out: int, stride: int) -> nn.Sequential:
     """Depthwise 3×3 (stride) + pointwise 1×1."""
@@ -23,8 +25,11 @@ def separable(c_in: int, c_out: int, stride: int) -> nn.Sequential:
     )
 
 
+@register_backbone("uva_tiny", from_scratch=True, input_size=(64, 64))
 class UVABackbone(nn.Module):
-    feature_strides = [4, 8, 16, 32]
+    """Random initialisation by design (UVA-Net trains from scratch at low resolution)."""
+
+    feature_strides = (4, 8, 16, 32)
 
     def __init__(self, channels: tuple[int, int, int, int, int] = (8, 16, 24, 48, 64)):
         super().__init__()
@@ -37,7 +42,7 @@ class UVABackbone(nn.Module):
             nn.Sequential(separable(c2, c3, 2), separable(c3, c3, 1)),
             nn.Sequential(separable(c3, c4, 2), separable(c4, c4, 1)),
         ])
-        self.feature_channels = [c1, c2, c3, c4]
+        self.feature_channels = (c1, c2, c3, c4)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = self.stem(x)

@@ -9,6 +9,11 @@ from __future__ import annotations
 from torch import nn
 
 from .layers import FeatureBackbone
+from .registry import register_backbone
+
+# FastGaze / DenseGaze (Fisher pruning paper) backbones: definitions only; the normalisation
+# is torchvision's, for weights in that layout.
+TORCHVISION_MEAN, TORCHVISION_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 # Channels per stage; each stage after the first starts with a 2×2 max pool.
 VGG11_STAGES = ((64,), (128,), (256, 256), (512, 512), (512, 512))
@@ -18,6 +23,7 @@ def _conv_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
     return [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(inplace=True)]
 
 
+@register_backbone("vgg11", mean=TORCHVISION_MEAN, std=TORCHVISION_STD)
 class VGG11(FeatureBackbone):
     """VGG-11 features: (256, 512, 512, 512) channels at strides (4, 8, 16, 32).
 

@@ -1,9 +1,11 @@
 """Options and fixtures of the device harness: ``pytest device_tests --model FILE --device DEVICE``.
 
 Without ``--model`` a tiny model is exported first (ONNX, plus TFLite when its converter is
-installed; fp32 and int8), so CI checks the harness end to end. Without ``--device`` the
-suite runs on ``local`` and ``qemu-aarch64`` (skipped, with the reason, when the arm64
-sysroot cannot be built, e.g. offline or without root).
+installed; fp32 and int8), so CI checks the harness end to end; a demo artefact that fails
+its own parity gate fails the tests. Without ``--device`` the suite runs on ``local`` and
+``qemu-aarch64`` (skipped, with the reason, when the arm64 sysroot cannot be built, e.g.
+offline or without root). Tests marked ``real_timings`` (the FPS check) are not collected
+for emulated devices: their timings are never compared with an FPS target.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import pytest
 
 from edgesal.bench.arm_sysroot import SysrootError
 from edgesal.bench.artefact import resolve_artefact
-from edgesal.bench.devices import DeviceOptions, open_device
+from edgesal.bench.devices import DeviceOptions, device_class, open_device
+from edgesal.errors import EdgesalError
 
 DEFAULT_DEVICES = ("local", "qemu-aarch64")
 DEMO_PRECISIONS = ("fp32", "int8")
@@ -39,6 +42,30 @@ def _demo_names() -> list[str]:
     from edgesal.bench.demo import available_targets
 
     return [f"demo:{t}:{p}" for t in available_targets() for p in DEMO_PRECISIONS] or ["demo:none:none"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_timings: compares timings with a target; not run on emulated devices")
+
+
+def _emulated(device_spec: str) -> bool:
+    try:
+        return device_class(device_spec.partition(":")[0]).emulated
+    except EdgesalError:  # an unknown device fails when opened, with its own message
+        return False
+
+
+def _device_spec(item) -> str:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("device_spec", "") if callspec else ""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect ``real_timings`` tests on emulated devices (not a skip: there is nothing to run)."""
+    emulated = [item for item in items if item.get_closest_marker("real_timings") and _emulated(_device_spec(item))]
+    if emulated:
+        config.hook.pytest_deselected(items=emulated)
+        items[:] = [item for item in items if item not in emulated]
 
 
 def pytest_generate_tests(metafunc):
@@ -88,5 +115,6 @@ def artefact(model_spec, demo_dir, pytestconfig):
     paths = tiny_artefacts(demo_dir, targets=(target,), precisions=DEMO_PRECISIONS)
     wanted = [p for p in paths if f"_{precision}" in p.name]
     if not wanted:
-        pytest.skip(f"demo export {target}/{precision} did not pass its own parity gate")
+        pytest.fail(f"demo export {target}/{precision} failed its own parity gate (see "
+                    f"{demo_dir / 'export_report.md'})")
     return resolve_artefact(str(wanted[0]))

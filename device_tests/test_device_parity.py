@@ -1,5 +1,6 @@
 """Output parity on the device: CC of its saliency maps against the artefact's torch references
-(``<artefact>.ref.npz``) ≥ 0.99 for fp32/fp16 and ≥ 0.97 for int8 (emulated devices included)."""
+(``<artefact>.ref.npz``) ≥ the export gate's ``min_cc`` for the artefact's precision
+(:data:`edgesal.export.parity.DEFAULT_THRESHOLDS`; emulated devices included)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,20 @@ def resolve_torch_model(spec_or_path: str) -> tuple[torch.nn.Module, object, dic
     return None, None, {}
 
 
+def check_input_hw(model: torch.nn.Module, name: str, input_hw: tuple[int, int]) -> tuple[int, int]:
+    """``input_hw`` if ``model`` runs at that size (a forward pass on zeros); else a one-line error."""
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(1, 3, *input_hw))
+    except RuntimeError as exc:
+        strides = getattr(getattr(model, "backbone", None), "feature_strides", None)
+        need = (f"height and width must be multiples of {max(strides)}" if strides
+                else str(exc).strip().splitlines()[0])
+        raise EdgesalError(f"--imgsz {input_hw[0]} {input_hw[1]}: {name} cannot run at this input size "
+                           f"({need})") from None
+    return tuple(input_hw)
+
+
 def model_info(name_or_path: str, input_hw: tuple[int, int] | None = None) -> dict:
     """Params, FLOPs (paper formula) at ``input_hw`` (default: the model's), and metadata."""
     model, spec, meta = resolve_torch_model(name_or_path)
@@ -37,7 +51,7 @@ def model_info(name_or_path: str, input_hw: tuple[int, int] | None = None) -> di
 
         predictor = load_predictor(name_or_path)
         return {"name": name_or_path, **predictor.describe()}
-    hw = tuple(input_hw) if input_hw else spec.input_hw
+    hw = check_input_hw(model, spec.name, input_hw) if input_hw else spec.input_hw
     report = count_flops(model, (1, 3, *hw))
     return {
         "name": meta.get("name", spec.name),

@@ -179,6 +179,31 @@ def test_parity_failure_is_reported_and_strict_fails(tiny_onnx, tmp_path, capsys
     assert capsys.readouterr().err.strip().splitlines()[-1] == "error: bench failed: FPS pass, parity fail"
 
 
+def test_parity_threshold_is_the_export_gate(tiny_onnx, tmp_path):
+    from edgesal.export.parity import DEFAULT_THRESHOLDS
+
+    for precision in ("fp32", "int8"):
+        model = tmp_path / precision / tiny_onnx.name
+        model.parent.mkdir()
+        for path in tiny_onnx.parent.glob(tiny_onnx.name + "*"):
+            shutil.copy(path, model.parent / path.name)
+        sidecar = Path(f"{model}.json")
+        sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "precision": precision}))
+        doc = run_bench(_quick([model], runs=1, warmup=0, memory=False))
+        assert doc["parity"][model.name]["min_cc"] == DEFAULT_THRESHOLDS[precision].min_cc
+
+
+def test_unreadable_reference_fails_before_timing(tiny_onnx, tmp_path, monkeypatch):
+    from edgesal.bench.devices.local import LocalDevice
+
+    model = tmp_path / tiny_onnx.name
+    shutil.copy(tiny_onnx, model)
+    Path(f"{model}.ref.npz").write_bytes(Path(f"{tiny_onnx}.ref.npz").read_bytes()[:100])
+    monkeypatch.setattr(LocalDevice, "bench", lambda *a, **k: pytest.fail("the models were timed"))
+    with pytest.raises(EdgesalError, match=r"ref\.npz: unreadable reference file"):
+        run_bench(_quick([model]))
+
+
 def test_real_image_input_is_preprocessed_per_model(tiny_onnx, tmp_path):
     from PIL import Image
 

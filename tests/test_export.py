@@ -170,7 +170,7 @@ def test_failed_parity_renames_and_exits_nonzero(checkpoints, blob_dataset, tmp_
 
     code = main(["export", "--target", "onnx", "--model", str(checkpoints["uva_tiny_readout"]), "--out",
                  str(tmp_path), "--calib", str(blob_dataset / "stimuli"), "--parity-data", str(blob_dataset),
-                 "--parity-images", "4", "--min-cc", "1.01"])
+                 "--parity-images", "4", "--min-cc", "1.0", "--max-kl", "0"])
     assert code == 2
     assert "parity failed" in capsys.readouterr().err
     assert (tmp_path / "uva_tiny_readout_fp32.onnx.failed").is_file()
@@ -191,6 +191,91 @@ def test_no_half_written_artefact_when_conversion_fails(checkpoints, blob_datase
         export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path, targets=("onnx",),
                               latency_runs=0))
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def _artefact_files(out: Path, name: str) -> dict[str, bytes]:
+    """Every file of artefact ``name`` (loadable file or folder, sidecars) → its bytes."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob(f"{name}*"))
+            if p.is_file() and ".failed" not in p.as_posix()}
+
+
+FAILING_GATE = ["--min-cc", "1.0", "--max-kl", "0"]  # valid, but only a bit-exact artefact could pass
+
+
+@pytest.mark.slow
+def test_failed_reexport_keeps_the_good_artefact(checkpoints, blob_dataset, tmp_path, capsys):
+    from edgesal.cli.main import main
+
+    out, name = tmp_path / "out", "uva_tiny_readout_fp32.onnx"
+    argv = ["export", "--target", "onnx", "--model", str(checkpoints["uva_tiny_readout"]), "--out", str(out),
+            "--parity-data", str(blob_dataset), "--parity-images", "4"]
+    assert main(argv) == 0
+    good = _artefact_files(out, name)
+    assert set(good) == {name, name + ".json", name + ".ref.npz"}
+    # a re-export failing its gate goes to .failed; the good artefact and its sidecars stay byte-identical
+    assert main(argv + FAILING_GATE) == 2
+    assert "parity failed" in capsys.readouterr().err
+    assert _artefact_files(out, name) == good and (out / (name + ".failed")).is_file()
+    assert not list(out.glob(".staging-*"))
+    report = json.loads((out / "export_report.json").read_text())
+    rows = {Path(r["file"]).name: r["passed"] for r in report["artefacts"]}
+    assert rows == {name: True, name + ".failed": False}  # the earlier artefact stays in the report
+    assert name in (out / "export_report.md").read_text()
+    # a second failure replaces only the older .failed
+    assert main(argv + FAILING_GATE) == 2 and _artefact_files(out, name) == good
+    # a passing re-export replaces the artefact with consistent sidecars and removes the stale .failed
+    assert main(argv) == 0
+    assert not (out / (name + ".failed")).exists() and not list(out.glob(".staging-*"))
+    assert read_metadata(out / name) == json.loads((out / (name + ".json")).read_text())
+    rows = [Path(r["file"]).name for r in json.loads((out / "export_report.json").read_text())["artefacts"]]
+    assert rows == [name]
+
+
+@pytest.mark.slow
+def test_failed_reexport_keeps_the_good_openvino_folder(checkpoints, blob_dataset, tmp_path):
+    pytest.importorskip("openvino")
+    request = dict(targets=("openvino",), latency_runs=0, parity_images=4)
+    [first] = export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path, **request))
+    assert first.passed
+    folder = first.path.parent
+    good = _artefact_files(tmp_path, folder.name)
+    [failed] = export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path,
+                                     thresholds={"min_cc": 1.0, "max_kl": 0.0}, **request))
+    assert not failed.passed and failed.path == folder.with_name(folder.name + ".failed") and failed.path.is_dir()
+    assert _artefact_files(tmp_path, folder.name) == good
+    [again] = export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path, **request))
+    assert again.passed and again.path.is_file() and not failed.path.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, "export_report.json", "export_report.md"])
+
+
+def test_interrupted_reexport_keeps_the_good_artefact(checkpoints, blob_dataset, tmp_path, monkeypatch):
+    from edgesal.export import pipeline
+
+    [first] = export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path, latency_runs=0,
+                                    parity_images=4))
+    good = _artefact_files(tmp_path, first.path.name)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "compare", interrupted)  # Ctrl-C after conversion, during the gate
+    with pytest.raises(KeyboardInterrupt):
+        export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path, latency_runs=0,
+                              parity_images=4))
+    assert _artefact_files(tmp_path, first.path.name) == good
+    assert not list(tmp_path.glob(".staging-*")) and not list(tmp_path.glob("*.failed"))
+
+
+def test_imgsz_the_network_cannot_take_is_one_line(checkpoints, blob_dataset, tmp_path):
+    with pytest.raises(EdgesalError, match=r"--imgsz 40 56: uva_tiny_readout .* multiples of 32"):
+        export_model(_request(checkpoints["uva_tiny_readout"], blob_dataset, tmp_path, imgsz=(40, 56)))
+    assert not list(tmp_path.iterdir())
+
+
+def test_int8_parity_gate_is_not_loosened():
+    from edgesal.export.parity import DEFAULT_THRESHOLDS
+
+    assert DEFAULT_THRESHOLDS["int8"].max_dnss == 0.05
 
 
 def test_unknown_names_suggest_the_closest():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from edgesal.errors import EdgesalError
-from edgesal.runtimes.signatures import SIGNATURES, read_header
+from edgesal.runtimes.signatures import REQUIRED_COMPANION, validate_model_file
 
 #: runtime → file suffixes it opens (OpenVINO also reads ONNX directly).
 RUNTIME_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -32,14 +33,11 @@ for _runtime, _suffixes in RUNTIME_SUFFIXES.items():
     for _suffix in _suffixes:
         AUTO_RUNTIME.setdefault(_suffix, _runtime)
 
-#: suffix → check of the first 512 bytes (catches e.g. a renamed text file).
 #: suffix → the file a model of that kind may need beside it (copied with it to a device).
 _COMPANION: dict[str, Callable[[Path], Path]] = {
-    ".xml": lambda p: p.with_suffix(".bin"),  # OpenVINO weights
-    ".onnx": lambda p: p.with_name(p.name + ".data"),  # ONNX external data
+    **REQUIRED_COMPANION,  # OpenVINO weights
+    ".onnx": lambda p: p.with_name(p.name + ".data"),  # ONNX external data, when the model has it
 }
-#: precision → minimum CC of the artefact's saliency map against the torch fp32 map.
-MIN_CC: dict[str, float] = {"fp32": 0.99, "fp16": 0.99, "int8": 0.97}
 
 
 def _did_you_mean(value: str, choices) -> str:
@@ -99,32 +97,26 @@ class Artefact:
         try:
             with np.load(self.reference) as ref:
                 kind = str(ref["output_kind"]) if "output_kind" in ref else self.metadata.get("output_kind", "sigmoid")
-                return ref["inputs"].astype(np.float32), ref["outputs"].astype(np.float32), kind
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+                inputs, outputs = ref["inputs"].astype(np.float32), ref["outputs"].astype(np.float32)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise EdgesalError(f"{self.reference}: unreadable reference file ({type(exc).__name__}: {exc})") from None
-
-
-def _sniff(path: Path) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in SIGNATURES:
-        known = ", ".join(sorted(SIGNATURES))
-        raise EdgesalError(f"{path}: not a model file (known suffixes: {known}; or a shipped model name)")
-    if not SIGNATURES[suffix](read_header(path)):
-        raise EdgesalError(f"{path}: not a valid {suffix} model (unexpected file content)")
+        if inputs.ndim != 4 or outputs.ndim != 4 or len(inputs) != len(outputs) or not len(inputs):
+            raise EdgesalError(f"{self.reference}: expected inputs (N, 3, H, W) and outputs (N, 1, H, W), got "
+                               f"{list(inputs.shape)} and {list(outputs.shape)}")
+        return inputs, outputs, kind
 
 
 def _read_metadata(path: Path) -> dict:
     from edgesal.export.metadata import sidecar_path
+    from edgesal.runtimes.metadata import check_metadata, read_metadata
 
     sidecar = sidecar_path(path)
     if sidecar.exists():
         try:
-            return json.loads(sidecar.read_text())
-        except json.JSONDecodeError as exc:
-            raise EdgesalError(f"{sidecar}: not valid JSON ({exc.msg})") from None
+            return check_metadata(json.loads(sidecar.read_text()), sidecar)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise EdgesalError(f"{sidecar}: not valid JSON ({getattr(exc, 'msg', exc)})") from None
     try:
-        from edgesal.runtimes.metadata import read_metadata
-
         return read_metadata(path)
     except Exception:  # noqa: BLE001 - a third-party file without (readable) metadata
         return {}
@@ -160,7 +152,7 @@ def resolve_artefact(spec: str, runtime: str = "auto") -> Artefact:
         if runtime in ("auto", "torch") and _is_torch_name(spec):
             return Artefact(spec, spec, "torch", _torch_metadata(spec))
         raise EdgesalError(f"model file not found: {spec}")
-    _sniff(path)
+    validate_model_file(path)
     suffix = path.suffix.lower()
     chosen = AUTO_RUNTIME[suffix] if runtime == "auto" else runtime
     if suffix not in RUNTIME_SUFFIXES[chosen]:

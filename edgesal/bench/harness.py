@@ -7,6 +7,7 @@ The result is one JSON-serialisable document (``schema: edgesal-bench/1``) that
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from edgesal import __version__
 from edgesal.bench import runner
-from edgesal.bench.artefact import MIN_CC, Artefact, resolve_artefact
+from edgesal.bench.artefact import Artefact, resolve_artefact
 from edgesal.bench.devices import BenchJob, Device, DeviceOptions, open_device
 from edgesal.errors import EdgesalError
 
@@ -44,8 +45,8 @@ class BenchRequest:
             raise EdgesalError(f"--runs must be ≥ 1 and --warmup ≥ 0 (got {self.runs}, {self.warmup})")
         if not self.threads or min(self.threads) < 1:
             raise EdgesalError(f"--threads must be positive integers (got {self.threads})")
-        if self.target_fps <= 0:
-            raise EdgesalError(f"--target-fps must be > 0 (got {self.target_fps})")
+        if not 0 < self.target_fps < math.inf:
+            raise EdgesalError(f"--target-fps must be a finite number > 0 (got {self.target_fps})")
 
 
 def unique_labels(artefacts: list[Artefact]) -> list[Artefact]:
@@ -103,7 +104,7 @@ def summarise_results(raw: list[dict], target_fps: float, emulated: bool) -> lis
 
 def check_parity(device: Device, artefact: Artefact) -> dict:
     """CC (and max |Δ|) of the device's output maps against the stored torch fp32 references."""
-    from edgesal.export.parity import to_saliency
+    from edgesal.export.parity import DEFAULT_THRESHOLDS, to_saliency
     from edgesal.metrics import cc
 
     inputs, reference, kind = artefact.load_reference()
@@ -112,11 +113,23 @@ def check_parity(device: Device, artefact: Artefact) -> dict:
     if maps.shape != reference.shape:
         raise EdgesalError(f"{artefact.label}: output maps {list(maps.shape)} ≠ reference {list(reference.shape)}")
     ccs = [cc(to_saliency(m, kind), to_saliency(r, kind)) for m, r in zip(maps, reference, strict=True)]
-    min_cc = MIN_CC.get(artefact.precision, MIN_CC["int8"])
+    min_cc = DEFAULT_THRESHOLDS[artefact.precision].min_cc  # the export gate's own table
     finite = bool(np.isfinite(maps).all())
     return {"images": len(ccs), "precision": artefact.precision, "cc_mean": float(np.mean(ccs)),
             "cc_min": float(np.min(ccs)), "max_abs_diff": float(np.abs(maps - reference).max()),
             "min_cc": min_cc, "passed": finite and float(np.mean(ccs)) >= min_cc}
+
+
+def _checkable(artefacts: list[Artefact], parity: bool, device: Device, log: Callable[[str], None]) -> list[Artefact]:
+    """The artefacts whose parity this run checks; their references are read now, so a broken
+    one fails before the timed runs."""
+    checkable = [a for a in artefacts if a.reference is not None] if parity else []
+    if checkable and not device.supports_outputs:
+        log(f"no parity check: {device.kind} devices return no output maps")
+        return []
+    for a in checkable:
+        a.load_reference()
+    return checkable
 
 
 def _verdicts(rows: list[dict], parity: dict, device: Device) -> dict:
@@ -137,6 +150,7 @@ def run_bench(request: BenchRequest, options: DeviceOptions | None = None,
     artefacts = unique_labels([resolve_artefact(m, request.runtime) for m in request.models])
     with tempfile.TemporaryDirectory(prefix="edgesal-bench-") as tmp, \
             open_device(request.device, options or DeviceOptions()) as device:
+        checkable = _checkable(artefacts, request.parity, device, log)
         job = BenchJob(artefacts, list(request.threads), request.runs, request.warmup,
                        _input_specs(artefacts, request, Path(tmp)))
         log(f"describing {device.name}")
@@ -146,10 +160,6 @@ def run_bench(request: BenchRequest, options: DeviceOptions | None = None,
         raw = device.bench(job)
         memory = {a.label: device.memory(job, a) for a in artefacts} if request.memory else {}
         parity: dict[str, dict] = {}
-        checkable = [a for a in artefacts if a.reference is not None] if request.parity else []
-        if checkable and not device.supports_outputs:
-            log(f"no parity check: {device.kind} devices return no output maps")
-            checkable = []
         for a in checkable:
             log(f"parity of {a.label} against {a.reference.name}")
             parity[a.label] = check_parity(device, a)

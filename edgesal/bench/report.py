@@ -181,6 +181,50 @@ def render(doc: dict, out_dir: Path) -> dict[str, Path]:
             "html": write_text(out_dir / HTML_NAME, to_html(doc))}
 
 
+#: what the renderings read: dotted keys of the document, then the keys of every entry of its lists/maps
+REQUIRED_KEYS = ("created", "edgesal_version", "device.spec", "config.target_fps", "config.runs", "config.warmup",
+                 "config.input", "verdict.fps", "verdict.parity", "results")
+ENTRY_KEYS = {
+    "results": ("model", "runtime", "threads", "median_ms", "fps"),
+    "parity": ("precision", "images", "cc_mean", "cc_min", "max_abs_diff", "min_cc", "passed"),
+    "memory": (),
+}
+NUMBERS = ("median_ms", "fps", "cc_mean", "cc_min", "max_abs_diff", "min_cc", "target_fps")
+
+
+def _entries(doc: dict, name: str) -> list[tuple[str, object]]:
+    """(where, entry) of ``doc[name]``: a list (``results[0]``) or a map (``parity.label``)."""
+    value = doc.get(name) or ({} if name != "results" else [])
+    if isinstance(value, list):
+        return [(f"{name}[{i}]", entry) for i, entry in enumerate(value)]
+    if isinstance(value, dict):
+        return [(f"{name}.{key}", entry) for key, entry in value.items()]
+    return [(name, value)]
+
+
+def _check_document(doc: dict) -> str | None:
+    """What makes ``doc`` unrenderable (a missing key or a wrong type), or None."""
+    for dotted in REQUIRED_KEYS:
+        node = doc
+        for key in dotted.split("."):
+            if not isinstance(node, dict) or key not in node:
+                return f"missing key {dotted!r}"
+            node = node[key]
+    if not isinstance(doc["config"]["target_fps"], (int, float)):
+        return "'config.target_fps' is not a number"
+    for name, keys in ENTRY_KEYS.items():
+        for where, entry in _entries(doc, name):
+            if not isinstance(entry, dict):
+                return f"{where!r} is not an object"
+            missing = next((k for k in keys if k not in entry), None)
+            if missing:
+                return f"missing key '{where}.{missing}'"
+            wrong = next((k for k in keys if k in NUMBERS and not isinstance(entry[k], (int, float))), None)
+            if wrong:
+                return f"'{where}.{wrong}' is not a number"
+    return None
+
+
 def load_document(path: str | Path) -> dict:
     """A bench document from ``bench.json`` or a folder holding it (one-line errors)."""
     path = Path(path)
@@ -194,6 +238,9 @@ def load_document(path: str | Path) -> dict:
         raise EdgesalError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("edgesal-bench/"):
         raise EdgesalError(f"{path}: not an edgesal bench report (no 'schema: edgesal-bench/…')")
+    problem = _check_document(doc)
+    if problem:
+        raise EdgesalError(f"{path}: incomplete bench report: {problem}")
     return doc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from edgesal.cli.params import NON_NEGATIVE_INT, OUTPUT_FILE, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 from edgesal.errors import EdgesalError
 
 
@@ -35,13 +36,14 @@ def _print_results(doc: dict) -> None:
 @click.option("--threads", default="1", show_default=True, help="comma-separated thread counts, e.g. 1,2,4")
 @click.option("--device", default="local", show_default=True,
               help="local | ssh:USER@HOST[:PORT] | adb:SERIAL | qemu-aarch64")
-@click.option("--runs", default=50, show_default=True, help="timed runs per model (after warm-up)")
-@click.option("--warmup", default=10, show_default=True, help="untimed warm-up runs per model")
-@click.option("--target-fps", default=30.0, show_default=True, help="pass/fail threshold (not for emulated devices)")
+@click.option("--runs", default=50, show_default=True, type=POSITIVE_INT, help="timed runs per model (after warm-up)")
+@click.option("--warmup", default=10, show_default=True, type=NON_NEGATIVE_INT, help="untimed warm-up runs per model")
+@click.option("--target-fps", default=30.0, show_default=True, type=POSITIVE_FLOAT,
+              help="pass/fail threshold (not for emulated devices)")
 @click.option("--input", "image", type=click.Path(), help="a real image (preprocessed per model); default: random")
-@click.option("--seed", default=0, show_default=True, help="seed of the random input")
-@click.option("--json", "json_out", type=click.Path(), help="write the result document to this file")
-@click.option("--report", "report_dir", type=click.Path(), help="write bench.json, bench.md, bench.html here")
+@click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE_INT, help="seed of the random input")
+@click.option("--json", "json_out", type=OUTPUT_FILE, help="write the result document to this file")
+@click.option("--report", "report_dir", type=OUTPUT_FOLDER, help="write bench.json, bench.md, bench.html here")
 @click.option("--no-parity", is_flag=True, help="skip the parity check against <model>.ref.npz")
 @click.option("--no-memory", is_flag=True, help="skip the peak-memory probe")
 @click.option("--strict", is_flag=True, help="exit non-zero when a model misses the FPS target or parity")

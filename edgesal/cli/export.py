@@ -6,6 +6,14 @@ from pathlib import Path
 
 import click
 
+from edgesal.cli.params import (
+    IMAGE_SIDE,
+    NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
+    OUTPUT_FOLDER,
+    POSITIVE_INT,
+    UNIT_INTERVAL,
+)
 from edgesal.export.formats import EXPORT_FORMATS
 
 
@@ -16,26 +24,29 @@ from edgesal.export.formats import EXPORT_FORMATS
 @click.option("--fp16", is_flag=True, help="fp16 artefact (targets that support it)")
 @click.option("--fp32", is_flag=True, help="also an fp32 artefact when --int8/--fp16 are given")
 @click.option("--calib", type=click.Path(), help="folder of calibration images (default: calibration/default)")
-@click.option("--imgsz", nargs=2, type=int, help="input height width (default: the model's)")
+@click.option("--imgsz", nargs=2, type=IMAGE_SIDE, help="input height width (default: the model's)")
 @click.option("--model", default="default", show_default=True, help="model name, architecture or .pt checkpoint")
-@click.option("--out", default="runs/export", show_default=True, type=click.Path(), help="output folder")
-@click.option("--parity-images", default=20, show_default=True, help="held-out images for the parity gate")
+@click.option("--out", default="runs/export", show_default=True, type=OUTPUT_FOLDER, help="output folder")
+@click.option("--parity-images", default=20, show_default=True, type=POSITIVE_INT,
+              help="held-out images for the parity gate")
 @click.option("--parity-data", default="osie", show_default=True,
               help="dataset name (its test split) or folder for parity; falls back to calibration images")
-@click.option("--min-cc", type=float, help="parity: minimum mean CC (default 0.99 fp32/fp16, 0.97 int8)")
-@click.option("--max-kl", type=float, help="parity: maximum mean KL (default 0.01 fp32/fp16, 0.05 int8)")
-@click.option("--max-dauc", type=float, help="parity: maximum |ΔAUC-Judd| (default 0.001 fp32, 0.005 int8)")
-@click.option("--max-dnss", type=float, help="parity: maximum |ΔNSS| (default 0.01 fp32, 0.1 int8)")
+@click.option("--min-cc", type=UNIT_INTERVAL, help="parity: minimum mean CC (default 0.99 fp32/fp16, 0.97 int8)")
+@click.option("--max-kl", type=NON_NEGATIVE_FLOAT,
+              help="parity: maximum mean KL (default 0.01 fp32/fp16, 0.05 int8)")
+@click.option("--max-dauc", type=NON_NEGATIVE_FLOAT,
+              help="parity: maximum |ΔAUC-Judd| (default 0.001 fp32, 0.005 int8)")
+@click.option("--max-dnss", type=NON_NEGATIVE_FLOAT, help="parity: maximum |ΔNSS| (default 0.01 fp32, 0.05 int8)")
 @click.option("--opt", "options", multiple=True, metavar="NAME=VALUE",
               help="target option, e.g. layout=nchw or io=float for tflite (see docs/export.md)")
 @click.option("--debug-parity", is_flag=True, help="locate the first layer where the artefact diverges")
 def export(targets, int8, fp16, fp32, calib, imgsz, model, out, parity_images, parity_data, min_cc, max_kl,
            max_dauc, max_dnss, options, debug_parity) -> None:
     """Export a model to ONNX / TFLite / OpenVINO and gate each artefact on saliency parity."""
+    from edgesal.cli.tables import print_table
     from edgesal.errors import EdgesalError
     from edgesal.export import ExportRequest, export_model
     from edgesal.export.report import COLUMNS, table_rows
-    from edgesal.cli.tables import print_table
 
     precisions = [p for p, on in (("fp32", fp32 or not (int8 or fp16)), ("fp16", fp16), ("int8", int8)) if on]
     targets = [t for item in targets for t in item.split(",") if t.strip()]
@@ -60,9 +71,9 @@ def export(targets, int8, fp16, fp32, calib, imgsz, model, out, parity_images, p
 @click.command("calib-set")
 @click.option("--data", required=True, help="dataset name or folder")
 @click.option("--split", default="train", show_default=True, help="split to draw from (never the test split)")
-@click.option("--n", "n", default=200, show_default=True, help="number of images")
-@click.option("--out", required=True, type=click.Path(), help="output folder")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--n", "n", default=200, show_default=True, type=POSITIVE_INT, help="number of images")
+@click.option("--out", required=True, type=OUTPUT_FOLDER, help="output folder")
+@click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE_INT)
 def calib_set(data: str, split: str, n: int, out: str, seed: int) -> None:
     """Copy N random images of a dataset split into a calibration folder (for --calib)."""
     from edgesal.export.calibration import build_calibration_set

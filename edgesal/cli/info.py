@@ -6,10 +6,12 @@ import json
 
 import click
 
+from edgesal.cli.params import IMAGE_SIDE
+
 
 @click.command()
 @click.option("--model", default="default", show_default=True, help="model name or file")
-@click.option("--imgsz", "input_hw", nargs=2, type=int, help="input height width for FLOPs")
+@click.option("--imgsz", "input_hw", nargs=2, type=IMAGE_SIDE, help="input height width for FLOPs")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.option("--list", "list_all", is_flag=True, help="list registered models and baselines")
 def info(model: str, input_hw, as_json: bool, list_all: bool) -> None:

@@ -11,16 +11,29 @@ from pathlib import Path
 
 import click
 
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``click.FloatRange`` that also rejects nan and ±inf (click's lets nan pass every bound)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not abs(number) < float("inf"):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 #: counts that must be ≥ 1 (threads, batch, epochs, runs, images, steps)
 POSITIVE_INT = click.IntRange(min=1)
 #: counts that may be 0 (warm-up runs, fine-tuning steps, seeds)
 NON_NEGATIVE_INT = click.IntRange(min=0)
 #: fractions and correlation thresholds
-UNIT_INTERVAL = click.FloatRange(0.0, 1.0)
+UNIT_INTERVAL = FiniteFloatRange(0.0, 1.0)
+#: fractions that must stay below 1 (a pruning floor, SGD momentum)
+FRACTION_BELOW_ONE = FiniteFloatRange(0.0, 1.0, max_open=True)
 #: non-negative real numbers (KL, |Δ| thresholds, learning rates, weight decay)
-NON_NEGATIVE_FLOAT = click.FloatRange(min=0.0)
+NON_NEGATIVE_FLOAT = FiniteFloatRange(min=0.0)
 #: strictly positive real numbers (FPS targets, learning rates)
-POSITIVE_FLOAT = click.FloatRange(min=0.0, min_open=True)
+POSITIVE_FLOAT = FiniteFloatRange(min=0.0, min_open=True)
 #: smallest input side accepted anywhere: the backbones downsample by 32
 MIN_INPUT_SIDE = 32
 #: largest input side accepted (a typo like 19200 would exhaust memory instead of failing)
@@ -98,21 +111,3 @@ class InputFolder(click.ParamType):
         if not path.is_dir():
             self.fail(f"{path} is a file, not a folder", param, ctx)
         return str(path)
-
-
-class FiniteFloatRange(click.FloatRange):
-    """A ``click.FloatRange`` that also rejects nan and ±inf (click's lets nan pass every bound)."""
-
-    def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if not abs(number) < float("inf"):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-# click.FloatRange accepts nan (every comparison with nan is false), so the shared float types
-# above are re-bound here to finite ranges with the same bounds; every command importing them
-# gets the check.
-UNIT_INTERVAL = FiniteFloatRange(0.0, 1.0)
-NON_NEGATIVE_FLOAT = FiniteFloatRange(min=0.0)
-POSITIVE_FLOAT = FiniteFloatRange(min=0.0, min_open=True)

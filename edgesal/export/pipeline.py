@@ -1,8 +1,9 @@
 """``export_model``: convert → parity gate → metadata → publish, for targets × precisions.
 
-Every artefact is built in a hidden staging folder inside ``out``; only after the parity
-gate does it move to its final name (or to ``<name>.failed`` when the gate fails), so an
-interrupted or failed export never leaves a half-written artefact under a loadable name.
+Every artefact is built in a hidden staging folder inside ``out`` (removed however the run
+ends); only after the parity gate does it move to its final name, or to ``<name>.failed``
+when the gate fails, so an interrupted or failed export never leaves a half-written artefact
+under a loadable name and never removes or replaces an earlier artefact that passed.
 """
 
 from __future__ import annotations
@@ -112,35 +113,50 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _publish(staged_root: Path, final_root: Path, passed: bool) -> Path:
+def _replace(source: Path, target: Path, trash: Path) -> None:
+    """Move ``source`` onto ``target`` atomically; a folder already at ``target`` is moved into
+    ``trash`` first (a folder cannot be renamed over a non-empty one)."""
+    if source.is_dir() and target.is_dir():
+        target.replace(trash / f"previous-{target.name}")
+        try:
+            source.replace(target)
+        except OSError:
+            (trash / f"previous-{target.name}").replace(target)  # put the earlier artefact back
+            raise
+        return
+    source.replace(target)
+
+
+def _publish(staged_root: Path, final_root: Path, passed: bool, trash: Path) -> Path:
     """Move the staged artefact (file or folder, with sidecars) to its final or ``.failed`` name.
 
-    Earlier artefacts of the same name (and their sidecars) are removed first, so a stale
-    artefact never sits beside a failed one. Returns the new root path.
+    A failed artefact only replaces an older ``.failed``: the earlier good artefact of the same
+    name and its sidecars stay. A passing one replaces the earlier artefact, sidecars first and
+    the loadable file last (each an atomic rename), and removes a stale ``.failed``. ``trash``
+    is a folder in the staging area for what is replaced. Returns the new root path.
     """
     failed_root = final_root.with_name(final_root.name + ".failed")
-    for path in (final_root, failed_root, md.sidecar_path(final_root), md.ref_path(final_root)):
-        _remove(path)
     if not passed:
-        staged_root.replace(failed_root)
+        _replace(staged_root, failed_root, trash)
         return failed_root
     for side, final_side in ((md.sidecar_path(staged_root), md.sidecar_path(final_root)),
                              (md.ref_path(staged_root), md.ref_path(final_root))):
         if side.exists():  # single-file artefacts keep their sidecars beside them
             side.replace(final_side)
-    staged_root.replace(final_root)
+    _replace(staged_root, final_root, trash)
+    _remove(failed_root)
     return final_root
 
 
 def _resolve_model(request: ExportRequest):
-    from edgesal.model_info import resolve_torch_model
+    from edgesal.model_info import check_input_hw, resolve_torch_model
 
     model, spec, source = resolve_torch_model(request.model)
     if model is None:
         raise EdgesalError(f"cannot export {request.model!r}: give a registered architecture, a shipped model "
                            "name or an edgesal .pt checkpoint")
     if request.imgsz:
-        spec = spec.with_input_hw(tuple(request.imgsz))
+        spec = spec.with_input_hw(check_input_hw(model.eval(), spec.name, tuple(request.imgsz)))
     return model.eval(), spec, source
 
 
@@ -197,7 +213,7 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
         if parity.passed:
             md.write_sidecar(staged, meta)
             md.write_reference(staged, ctx.inputs, ctx.reference, spec.output_kind)
-        root = _publish(Path(tmp) / final_root.name, final_root, parity.passed)
+        root = _publish(Path(tmp) / final_root.name, final_root, parity.passed, Path(tmp))
     path = ctx.out_dir / loadable_rel if parity.passed else root
     return ArtefactResult(fmt.name, precision, path, _size(root), parity, latency, meta, debug)
 
@@ -231,6 +247,7 @@ def _fallback_images(calibration: CalibrationSet | None, calib_dir: Path | None)
 def export_model(request: ExportRequest) -> list[ArtefactResult]:
     """Export ``request.model`` to every requested target × precision; write the reports."""
     jobs = _plan(request)
+    thresholds = {p: DEFAULT_THRESHOLDS[p].override(**request.thresholds) for _, p, _ in jobs}  # checked now
     calib_dir = Path(request.calib) if request.calib else None
     if calib_dir is not None:
         list_calibration_images(calib_dir)  # fail fast on a missing / empty folder
@@ -242,8 +259,7 @@ def export_model(request: ExportRequest) -> list[ArtefactResult]:
     inputs = preprocess_samples(samples, spec)
     ctx = ExportContext(model, spec, {**source, "imgsz": request.imgsz}, calibration, samples, parity_source, inputs,
                         torch_outputs(model, inputs), Path(request.out), request.latency_runs, request.debug_parity)
-    results = [export_artefact(ctx, fmt, precision, options,
-                               DEFAULT_THRESHOLDS[precision].override(**request.thresholds))
+    results = [export_artefact(ctx, fmt, precision, options, thresholds[precision])
                for fmt, precision, options in jobs]
     from edgesal.export.report import write_reports
 

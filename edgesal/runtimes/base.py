@@ -10,6 +10,7 @@ are handled inside, from the model's own tensor descriptions. Backends implement
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,13 @@ class TensorInfo:
     @property
     def quantized(self) -> bool:
         return np.issubdtype(self.dtype, np.integer) and self.scale > 0
+
+
+def error_line(exc: Exception, noise: re.Pattern | None = None) -> str:
+    """The first non-empty line of a runtime's exception message once ``noise`` (e.g. a C++
+    source location) is removed from each line; the exception's type name if none is left."""
+    lines = (noise.sub("", line) if noise else line for line in str(exc).splitlines())
+    return next((line.strip() for line in lines if line.strip()), type(exc).__name__)
 
 
 def infer_layout(shape: tuple[int, ...]) -> str:

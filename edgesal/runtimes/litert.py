@@ -8,15 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from edgesal.errors import EdgesalError
-from edgesal.runtimes.base import RuntimeSession, TensorInfo
-from edgesal.runtimes.signatures import SIGNATURES, read_header
-
-
-def validate_tflite_file(path: str | Path) -> Path:
-    """Check that ``path`` exists and is a FlatBuffer TFLite model (magic ``TFL3``)."""
-    if not SIGNATURES[".tflite"](read_header(path)):
-        raise EdgesalError(f"not a TFLite model (missing TFL3 identifier): {path}")
-    return Path(path)
+from edgesal.runtimes.base import RuntimeSession, TensorInfo, error_line
+from edgesal.runtimes.signatures import validate_model_file
 
 
 class LiteRTModel:
@@ -27,15 +20,18 @@ class LiteRTModel:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:  # pragma: no cover - core dependency
             raise EdgesalError("LiteRT is missing: pip install 'edgesal[tflite]'") from exc
-        self.path = validate_tflite_file(path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # preserve_all_tensors warns it is a debug option
-            self.interpreter = Interpreter(
-                model_path=str(self.path),
-                num_threads=num_threads,
-                experimental_preserve_all_tensors=preserve_all_tensors,
-            )
-        self.interpreter.allocate_tensors()
+        self.path = validate_model_file(path)
+        try:  # a truncated or corrupt FlatBuffer passes the header check but not the interpreter
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # preserve_all_tensors warns it is a debug option
+                self.interpreter = Interpreter(
+                    model_path=str(self.path),
+                    num_threads=num_threads,
+                    experimental_preserve_all_tensors=preserve_all_tensors,
+                )
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise EdgesalError(f"LiteRT cannot load {self.path}: {error_line(exc)}") from None
         self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
         self.outputs = {d["name"]: d for d in self.interpreter.get_output_details()}
         self._tensor_index = {d["name"]: d["index"] for d in self.interpreter.get_tensor_details()}

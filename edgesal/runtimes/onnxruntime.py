@@ -7,18 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from edgesal.errors import EdgesalError
-from edgesal.runtimes.base import RuntimeSession, TensorInfo
-from edgesal.runtimes.signatures import SIGNATURES, read_header
+from edgesal.runtimes.base import RuntimeSession, TensorInfo, error_line
+from edgesal.runtimes.signatures import validate_model_file
 
 _ORT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(uint8)": np.uint8,
               "tensor(int8)": np.int8}
-
-
-def validate_onnx_file(path: str | Path) -> Path:
-    """Exists and starts like an ONNX ModelProto (field 1, ``ir_version``, varint → byte 0x08)."""
-    if not SIGNATURES[".onnx"](read_header(path)):
-        raise EdgesalError(f"not an ONNX model (no ir_version header): {path}")
-    return Path(path)
 
 
 class OnnxRuntimeSession(RuntimeSession):
@@ -29,7 +22,7 @@ class OnnxRuntimeSession(RuntimeSession):
 
         from edgesal.runtimes.metadata import read_metadata
 
-        path = validate_onnx_file(path)
+        path = validate_model_file(path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = num_threads
         opts.inter_op_num_threads = 1
@@ -37,7 +30,7 @@ class OnnxRuntimeSession(RuntimeSession):
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise EdgesalError(f"onnxruntime cannot load {path}: {str(exc).splitlines()[0]}") from None
+            raise EdgesalError(f"onnxruntime cannot load {path}: {error_line(exc)}") from None
         super().__init__(path, read_metadata(path))
 
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:

@@ -7,25 +7,23 @@ machine.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 from edgesal.errors import EdgesalError
 from edgesal.optional import import_optional
-from edgesal.runtimes.base import RuntimeSession, TensorInfo
-from edgesal.runtimes.signatures import SIGNATURES, read_header
+from edgesal.runtimes.base import RuntimeSession, TensorInfo, error_line
+from edgesal.runtimes.signatures import validate_model_file
+
+#: the C++ source location OpenVINO puts before (or on the line of) what went wrong
+_SOURCE_LOCATION = re.compile(r"^(Exception from |Check '.*' failed at )?\S+\.(cpp|hpp|h):\d+:?\s*")
 
 
-def validate_openvino_file(path: str | Path) -> Path:
-    """An ``.xml`` IR that starts like XML, declares a ``<net``, with its ``.bin`` beside it."""
-    path = Path(path)
-    head = read_header(path)
-    if not head.lstrip().startswith(b"<?xml") or not SIGNATURES[".xml"](head):
-        raise EdgesalError(f"not an OpenVINO IR (.xml with <net>): {path}")
-    if not path.with_suffix(".bin").is_file():
-        raise EdgesalError(f"OpenVINO weights missing: {path.with_suffix('.bin')}")
-    return path
+def openvino_message(exc: Exception) -> str:
+    """The first line of an OpenVINO error that says what is wrong (no C++ source locations)."""
+    return error_line(exc, _SOURCE_LOCATION)
 
 
 class OpenVINOSession(RuntimeSession):
@@ -35,7 +33,7 @@ class OpenVINOSession(RuntimeSession):
         ov = import_optional("openvino", "openvino", "OpenVINO")
         from edgesal.runtimes.metadata import read_metadata
 
-        path = validate_openvino_file(path)
+        path = validate_model_file(path)
         core = ov.Core()
         try:
             model = core.read_model(str(path))
@@ -44,7 +42,7 @@ class OpenVINOSession(RuntimeSession):
                 "INFERENCE_PRECISION_HINT": "f32",
             })
         except RuntimeError as exc:
-            raise EdgesalError(f"OpenVINO cannot load {path}: {str(exc).splitlines()[0]}") from None
+            raise EdgesalError(f"OpenVINO cannot load {path}: {openvino_message(exc)}") from None
         self.request = self.compiled.create_infer_request()
         super().__init__(path, read_metadata(path))
 

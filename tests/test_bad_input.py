@@ -101,6 +101,8 @@ CASES: list[Case] = [
                                         "{w}/cache"], r"image folder not found.*nope"),
     Case("pseudolabel-unknown-teacher", ["pseudolabel", "images:{w}/imgs", "--teacher", "atention-center",
                                          "--out", "{w}/cache"], r"unknown model 'atention-center'.*attention-center"),
+    Case("pseudolabel-empty-teacher", ["pseudolabel", "images:{w}/imgs", "--teacher", " + ", "--out", "{w}/cache"],
+         r"--teacher ' \+ ' names no model"),
     Case("pseudolabel-corrupt-manifest", ["pseudolabel", "images:{w}/imgs", "--teacher", "{ckpt}", "--out",
                                           "{w}/cache"], r"corrupt teacher cache manifest",
          setup=_write("cache/manifest.json", "{\"teacher\": ")),

@@ -356,6 +356,85 @@ def test_apply_channel_config_rejects_foreign_config():
         apply_channel_config(model, config)
 
 
+
+def _scaled_model_types() -> tuple[type, type]:
+    """A fresh layer type (unknown to the tracer) and a model using it, per call."""
+
+    class ChannelScale(nn.Module):
+        """A per-channel scale: a layer type the tracer does not know (its ``x * w`` looks like a
+        broadcast with a constant, which blocks the channels)."""
+
+        def __init__(self, channels: int):
+            super().__init__()
+            self.scale = nn.Parameter(torch.rand(channels) + 0.5)
+
+        def forward(self, x):
+            return x * self.scale.view(1, -1, 1, 1)
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.s, self.a = nn.Conv2d(3, 8, 3, padding=1), ChannelScale(8), nn.ReLU()
+            self.c2, self.head = nn.Conv2d(8, 4, 1), nn.Conv2d(4, 1, 1)
+
+        def forward(self, x):
+            return self.head(self.c2(self.a(self.s(self.c1(x)))))
+
+    return ChannelScale, Scaled
+
+
+def test_custom_layer_type_is_one_registration():
+    from edgesal.models.channel_config import ChannelLayout, replace_tensor, resize_tensor
+    from edgesal.pruning import LayerPruner, register_layer
+    from edgesal.pruning.layers import FOLLOW
+
+    ChannelScale, Scaled = _scaled_model_types()
+    torch.manual_seed(0)
+    assert trace_dependencies(Scaled(), (1, 3, 8, 8)).num_groups == 4  # only c2's maps before registering
+
+    class ChannelScaleLayout(ChannelLayout):
+        def describe(self, module):
+            return {"type": "ChannelScale", "channels": module.scale.numel()}
+
+        def resize(self, module, entry):
+            resize_tensor(module, "scale", (int(entry["channels"]),))
+
+    class ChannelScalePruner(LayerPruner):
+        module_types = (ChannelScale,)
+        layout = ChannelScaleLayout()
+
+        def rule(self, module, in_shape, out_shape):
+            return FOLLOW, {}
+
+        def slices(self, module):
+            return True
+
+        def slice(self, module, keep_in, keep_out):
+            replace_tensor(module, "scale", module.scale[torch.as_tensor(keep_out)])
+
+    register_layer(ChannelScalePruner())
+    model = Scaled()
+    graph = trace_dependencies(model, (1, 3, 8, 8))
+    assert graph.num_groups == 8 + 4 and {n for g in graph.groups for n, _ in g.consumers} == {"c2", "head"}
+    _check_equal(model, (2, 3, 8, 8), 0.4)
+    alive = _random_alive(graph, 0.4)
+    pruned = physically_prune(model, graph, alive).eval()
+    config = pruned_channel_config(pruned)
+    assert config["modules"]["s"] == {"type": "ChannelScale", "channels": pruned.s.scale.numel()}
+    rebuilt = apply_channel_config(Scaled(), config)
+    rebuilt.load_state_dict(pruned.state_dict())
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(rebuilt.eval()(x), pruned(x))
+
+
+def test_cli_methods_are_the_criteria_registry():
+    from edgesal.cli.prune import METHODS
+    from edgesal.pruning import CRITERIA
+
+    assert list(METHODS) == list(CRITERIA) and "fisher" in METHODS
+
+
 # --- driver and CLI ---------------------------------------------------------------------------
 
 def _prune_args(data, out, *extra):

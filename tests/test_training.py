@@ -71,7 +71,7 @@ def test_two_process_ddp(blob_dataset, tmp_path):
            "-m", "edgesal.cli.main", "train", "--model", "uva_tiny_readout",
            "--data", f"{blob_dataset}:train", "--val", f"{blob_dataset}:val", "--max-steps", "6",
            "--batch", "2", "--val-every", "3", "--no-pretrained", "--threads", "1",
-           "--out", str(tmp_path / "ddp")]
+           "--out", str(tmp_path / "ddp"), "--cache-dir", str(tmp_path / "cache")]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, _, meta = load_checkpoint(tmp_path / "ddp" / "last.pt")
@@ -117,3 +117,37 @@ def test_sharpness_calibration_maximises_validation_likelihood(blob_dataset, tmp
     for other in (0.5 * result["sharpness"], 1.5 * result["sharpness"]):
         assert mean_log_likelihood(logd, fix, other) <= best + 1e-9
     assert abs(float(model.head.sharpness) - result["sharpness"]) < 1e-6
+
+
+def test_default_loss_rule_is_shared():
+    from edgesal.losses import default_loss
+    from edgesal.pruning.steps import Objective
+
+    assert default_loss("log_density") == "theis" and default_loss("logits") == "fastsal_bce"
+    for name in ("uva_tiny_readout", "fastsal_c_mnv2"):
+        spec = get_spec(name)
+        assert Objective(spec, None, None, False).train_name == default_loss(spec.output_kind)
+
+
+def test_train_steps_is_one_sgd_loop():
+    from edgesal.training.trainer import train_steps
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 1, 1)
+    batches = {s: {"image": torch.randn(2, 3, 4, 4), "target": torch.randn(2, 1, 4, 4)} for s in range(5)}
+
+    def loss_fn(out, batch):
+        return ((out - batch["target"]) ** 2).mean()
+
+    manual = torch.nn.Conv2d(3, 1, 1)
+    manual.load_state_dict(model.state_dict())
+    opt = torch.optim.SGD(manual.parameters(), lr=0.1)
+    for s in range(1, 4):
+        opt.zero_grad()
+        loss_fn(manual(batches[s]["image"]), batches[s]).backward()
+        opt.step()
+    seen = []
+    losses = train_steps(model, loss_fn, torch.optim.SGD(model.parameters(), lr=0.1), batches.__getitem__, 1, 5,
+                         on_step=lambda step, loss: seen.append(step) or step >= 4)
+    assert seen == [2, 3, 4] and len(losses) == 3  # stopped by on_step after step 4 (global steps 1..3)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), manual.state_dict().values()))

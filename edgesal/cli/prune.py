@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import click
 
-from edgesal.cli.params import NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
+from edgesal.cli.params import FRACTION_BELOW_ONE, NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 from edgesal.errors import EdgesalError
 
-METHODS = ("fisher", "l1a", "l1w", "taylor", "taylor_unnorm")
+
+class _CriterionNames(Sequence[str]):
+    """The names in ``edgesal.pruning.criteria.CRITERIA``, read on first use (keeps torch out of start-up)."""
+
+    def _names(self) -> list[str]:
+        from edgesal.pruning.criteria import CRITERIA
+
+        return list(CRITERIA)
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
+METHODS: Sequence[str] = _CriterionNames()
 
 
 def _csv(text: str, cast=str) -> list:
@@ -26,7 +47,7 @@ def _common(f):
                      help="training steps accumulating the pruning signal per removed map"),
         click.option("--maps-per-step", default=1, show_default=True, type=POSITIVE_INT,
                      help="maps removed per signal round (paper: 1; costs re-estimated after each)"),
-        click.option("--min-keep", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+        click.option("--min-keep", default=0.0, show_default=True, type=FRACTION_BELOW_ONE,
                      help="keep at least this fraction of every layer's feature maps"),
         click.option("--channel-multiple", default=1, show_default=True, type=click.IntRange(min=1),
                      help="layers keep a multiple of M maps (maps removed in blocks): 16 for onnxruntime "
@@ -35,7 +56,7 @@ def _common(f):
                      help="SGD steps after pruning"),
         click.option("--batch", default=16, show_default=True, type=POSITIVE_INT, help="images per step"),
         click.option("--lr", default=0.0025, show_default=True, type=POSITIVE_FLOAT, help="SGD learning rate"),
-        click.option("--momentum", default=0.9, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True)),
+        click.option("--momentum", default=0.9, show_default=True, type=FRACTION_BELOW_ONE),
         click.option("--weight-decay", default=0.0, show_default=True, type=NON_NEGATIVE_FLOAT),
         click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE_INT),
         click.option("--teacher-cache", default=None, help="folder of teacher maps (distillation loss)"),
@@ -109,7 +130,7 @@ def prune_sweep(model, data, methods, betas, counts, no_retrain, eval_data, limi
                 finetune_steps, no_hflip, **options) -> None:
     """Pareto table (FLOPs, params, latency, AUC-J, NSS, LL) over methods × β × prune counts."""
     from edgesal.cli.tables import print_table
-    from edgesal.pruning.sweep import TABLE_KEYS, _fmt, prune_sweep as run
+    from edgesal.pruning.sweep import TABLE_KEYS, format_cell, prune_sweep as run
 
     method_list = _csv(methods)
     bad = [m for m in method_list if m not in METHODS]
@@ -119,7 +140,7 @@ def prune_sweep(model, data, methods, betas, counts, no_retrain, eval_data, limi
                prune_counts=_csv(counts), out=out, retrain=not no_retrain, finetune_steps=finetune_steps,
                eval_data=eval_data, limit=limit, latency=not no_latency, metric=metric, hflip=not no_hflip, **options)
     keys = list(TABLE_KEYS) + ["pareto"]
-    table = [[_fmt(r.get(k)) for k in keys] for r in sorted(rows, key=lambda r: r["flops"])]
+    table = [[format_cell(r.get(k)) for k in keys] for r in sorted(rows, key=lambda r: r["flops"])]
     print_table(f"prune sweep ({metric})", keys, table)
     click.echo(f"wrote {out}/sweep.json, sweep.md, sweep.png")
 

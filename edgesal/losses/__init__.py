@@ -98,6 +98,12 @@ LOSSES: dict[str, LossFn] = {
 """Name -> ``(output, batch) -> loss``; see the module docstring for the contract."""
 
 
+def default_loss(output_kind: str) -> str:
+    """The training loss of a model kind: ``theis`` for log-density outputs, ``fastsal_bce``
+    for sigmoid (logit) maps — used by ``edgesal train``, ``prune`` and ``prune-sweep``."""
+    return "theis" if output_kind == "log_density" else "fastsal_bce"
+
+
 def get_loss(name: str) -> LossFn:
     """Look up a registered loss; EdgesalError listing the known names if unknown."""
     try:
@@ -111,6 +117,7 @@ def get_loss(name: str) -> LossFn:
 __all__ = [
     "LOSSES",
     "LossFn",
+    "default_loss",
     "get_loss",
     "fixation_nll",
     "density_cross_entropy",

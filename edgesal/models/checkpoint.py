@@ -14,6 +14,7 @@ from torch import nn
 
 from edgesal.atomic import atomic_path
 from edgesal.errors import EdgesalError
+from edgesal.models.channel_config import apply_channel_config
 from edgesal.models.registry import ModelSpec, build_model
 
 FORMAT = "edgesal-checkpoint/1"
@@ -78,8 +79,6 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec, dict]:
         model = build_model(spec, pretrained_backbone=False)
         rebuild = meta.get("pruned_channels")
         if rebuild:
-            from edgesal.pruning.rebuild import apply_channel_config  # pruned architectures
-
             apply_channel_config(model, rebuild)
         model.load_state_dict(state)
     except EdgesalError as exc:

@@ -60,8 +60,8 @@ leaf module with no rule (e.g. LayerNorm, LSTM) contributes 0 and its type is li
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 import torch
@@ -235,7 +235,17 @@ def _first_tensor(x: object) -> Tensor | None:
     return None
 
 
-def _module_flops(
+def conv_flops(n_out: int, in_per_group: int, kernel_elements: int) -> int:
+    """The paper's convolution cost: ``numel_out * (2 * C_in/groups * prod(K) + 1)``."""
+    return n_out * (2 * in_per_group * kernel_elements + 1)
+
+
+def linear_flops(n_out: int, in_features: int) -> int:
+    """A linear layer: ``rows * out * (2 * in + 1)`` (``n_out = rows * out``)."""
+    return n_out * (2 * in_features + 1)
+
+
+def module_flops(
     module: nn.Module, inp: Tensor | None, out: Tensor, include_bn: bool,
     inputs: list[Tensor] | None = None,
 ) -> int | None:
@@ -258,10 +268,9 @@ def _module_flops(
         macs = positions * module.out_channels * (module.in_channels // module.groups) * k
         return 2 * macs + n_out
     if isinstance(module, nn.modules.conv._ConvNd):
-        k = math.prod(module.kernel_size)
-        return n_out * (2 * (module.in_channels // module.groups) * k + 1)
+        return conv_flops(n_out, module.in_channels // module.groups, math.prod(module.kernel_size))
     if isinstance(module, nn.Linear):
-        return n_out * (2 * module.in_features + 1)
+        return linear_flops(n_out, module.in_features)
     if isinstance(module, _BATCHNORMS):
         return 2 * n_out if include_bn else 0
     if isinstance(module, _ACTIVATIONS):
@@ -308,7 +317,7 @@ def count_flops(
         def hook(module: nn.Module, args: tuple, output: object) -> None:
             out = _first_tensor(output)
             inp = _first_tensor(args)
-            flops = (_module_flops(module, inp, out, include_bn, _all_tensors(args))
+            flops = (module_flops(module, inp, out, include_bn, _all_tensors(args))
                      if out is not None else None)
             tname = type(module).__name__
             if flops is None:
@@ -367,11 +376,14 @@ def _concat_decoder_flops(module: nn.Module, inputs: list[Tensor], out: Tensor) 
 
 
 __all__ = [
-    "FlopReport",
-    "LayerFlops",
     "INTERP_FLOPS_PER_OUTPUT",
+    "FlopReport",
     "FlopRule",
-    "register_flop_rule",
+    "LayerFlops",
+    "conv_flops",
     "count_flops",
     "count_params",
+    "linear_flops",
+    "module_flops",
+    "register_flop_rule",
 ]

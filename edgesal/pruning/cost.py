@@ -5,10 +5,12 @@ with the channel counts that remain when some groups are removed, so that
 
     ``FlopCostModel.total(alive) == count_flops(physically_pruned_model).total_flops``
 
-exactly (tested). Convolutions use the paper's ``H·W·C_out·(2·C_in/groups·K² + 1)`` with
-the *current* channel counts (a depthwise convolution keeps groups = channels); linear
-layers ``rows·out·(2·in + 1)``; every other childless module is counted by its
-``flops.py`` rule evaluated on shape-only (``meta``) tensors of the reduced shapes
+exactly (tested). Each module type's cost is :meth:`LayerPruner.flops
+<edgesal.pruning.layers.LayerPruner.flops>` on shape-only (``meta``) tensors of the reduced
+shapes: convolutions use the paper's ``H·W·C_out·(2·C_in/groups·K² + 1)``
+(:func:`edgesal.models.flops.conv_flops`) with the *current* channel counts (a depthwise
+convolution keeps groups = channels), linear layers ``rows·out·(2·in + 1)``; every other
+childless module (including unregistered ones) is counted by its ``flops.py`` rule
 (activations, pooling, upsampling, ``SeparableGaussianBlur``, ``ConcatDecoder`` …). Like
 ``count_flops``, functional operations outside modules (``x + y``, ``F.interpolate`` in a
 custom ``forward``) are not counted.
@@ -23,14 +25,14 @@ module with the removed group are re-evaluated).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
-from torch import nn
 
-from edgesal.models.flops import _module_flops
-from edgesal.pruning.dependency import DependencyGraph, FlopUnit, flatten_args, unflatten_args
+from edgesal.pruning.dependency import DependencyGraph
+from edgesal.pruning.layers import LayerPruner, pruner_for
+from edgesal.pruning.tracing import FlopUnit
+
+_UNREGISTERED = LayerPruner()  # the plain ``count_flops`` rule
 
 
 class FlopCostModel:
@@ -47,7 +49,7 @@ class FlopCostModel:
         # per unit: the value indices it touches (inputs + output)
         self._unit_values: list[list[int]] = []
         for u in graph.units:
-            vs = [x for x, is_t in zip(u.arg_leaves, self._tensor_mask(u)) if is_t]
+            vs = [x for x, is_t in zip(u.arg_leaves, u.tensor_leaf) if is_t]
             if u.output is not None:
                 vs.append(u.output)
             self._unit_values.append(sorted(set(vs)))
@@ -71,10 +73,6 @@ class FlopCostModel:
         self._alive: np.ndarray | None = None
         self._counts: np.ndarray | None = None
         self._flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    @staticmethod
-    def _tensor_mask(u: FlopUnit) -> list[bool]:
-        return u.tensor_leaf
 
     # --- counts -----------------------------------------------------------------------------
     def counts(self, alive: np.ndarray) -> np.ndarray:
@@ -103,34 +101,12 @@ class FlopCostModel:
         return tuple(shape)
 
     def _evaluate(self, u: FlopUnit, counts: dict[int, int]) -> int:
-        m = u.module
-        tensor_args = [x for x, t in zip(u.arg_leaves, self._tensor_mask(u)) if t]
         if u.output is None:
             return 0
-        out_shape = self._shape(u.output, counts)
-        n_out = math.prod(out_shape)
-        if isinstance(m, nn.modules.conv._ConvNd) and not isinstance(m, nn.modules.conv._ConvTransposeNd):
-            k = math.prod(m.kernel_size)
-            c_in = int(counts[tensor_args[0]]) if tensor_args else m.in_channels
-            if m.groups == 1:
-                per_in = c_in
-            elif m.groups == m.in_channels == m.out_channels:  # depthwise: groups follow channels
-                per_in = 1
-            else:
-                per_in = m.in_channels // m.groups
-            return n_out * (2 * per_in * k + 1)
-        if isinstance(m, nn.Linear):
-            c_in = int(counts[tensor_args[0]]) if tensor_args else m.in_features
-            return n_out * (2 * c_in + 1)
-        # any other rule: evaluate it on meta tensors of the reduced shapes
-        meta_leaves = []
-        for x, is_t in zip(u.arg_leaves, self._tensor_mask(u)):
-            meta_leaves.append(torch.empty(self._shape(x, counts), device="meta") if is_t else x)
-        args = unflatten_args(meta_leaves, u.args_spec)
-        inputs = [t for t in flatten_args(args)[0] if isinstance(t, torch.Tensor)]
-        out = torch.empty(out_shape, device="meta")
-        flops = _module_flops(m, inputs[0] if inputs else None, out, self.include_bn, inputs)
-        return int(flops or 0)
+        inputs = [torch.empty(self._shape(x, counts), device="meta")
+                  for x, is_t in zip(u.arg_leaves, u.tensor_leaf) if is_t]
+        out = torch.empty(self._shape(u.output, counts), device="meta")
+        return (pruner_for(u.module) or _UNREGISTERED).flops(u.module, inputs, out, self.include_bn)
 
     # --- totals and savings -----------------------------------------------------------------
     def total(self, alive: np.ndarray | None = None) -> int:

@@ -63,7 +63,7 @@ class Criterion(ABC):
         self.total = np.zeros(self.num_groups, dtype=np.float64)
         self.count = 0
 
-    def update(self, batch: SignalBatch) -> None:  # pragma: no cover - overridden
+    def update(self, batch: SignalBatch) -> None:  # noqa: B027  # pragma: no cover - overridden
         pass
 
     @abstractmethod

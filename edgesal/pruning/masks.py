@@ -55,7 +55,7 @@ class ChannelMasks:
         self._handles: list = []
 
     # hooks
-    def attach(self) -> "ChannelMasks":
+    def attach(self) -> ChannelMasks:
         if not self._handles:
             self._handles = [m.register_forward_pre_hook(self._hook) for m in self._sites]
         return self
@@ -65,7 +65,7 @@ class ChannelMasks:
             h.remove()
         self._handles = []
 
-    def __enter__(self) -> "ChannelMasks":
+    def __enter__(self) -> ChannelMasks:
         return self.attach()
 
     def __exit__(self, *exc) -> None:
@@ -105,7 +105,7 @@ class ChannelMasks:
                 self._act = torch.zeros(a.shape[0], self.num_groups + 1, dtype=torch.float64, device=a.device)
             self._act.index_add_(1, idx, a.to(torch.float64))
         shape = (mvec.shape[0], mvec.shape[1]) + (1,) * (x.dim() - 2)
-        return (x * mvec.view(shape),) + tuple(args[1:])
+        return (x * mvec.view(shape), *args[1:])
 
     def take_activations(self) -> Tensor | None:
         """Per sample and group: mean over the group's (site, channel) pairs of the spatial

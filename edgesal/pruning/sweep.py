@@ -27,12 +27,13 @@ from torch import nn
 from edgesal.atomic import atomic_path, write_json, write_text
 from edgesal.errors import EdgesalError
 from edgesal.models import load_checkpoint, save_checkpoint
+from edgesal.models.channel_config import pruned_channel_config
 from edgesal.models.checkpoint import read_checkpoint
 from edgesal.models.flops import count_flops, count_params
 from edgesal.models.registry import ModelSpec
-from edgesal.pruning.prune import (_Data, _Objective, finetune, prune_model, resolve_model, snapshot_file,
-                                   snapshot_label)
-from edgesal.pruning.rebuild import pruned_channel_config
+from edgesal.pruning.config import snapshot_label
+from edgesal.pruning.prune import prune_model, resolve_model
+from edgesal.pruning.steps import Objective, finetune, prune_batches
 from edgesal.training.arrays import load_training_arrays
 
 TABLE_KEYS = ("method", "beta", "pruned_maps", "gflops", "mparams", "latency_ms", "auc_judd", "nss", "cc", "ll")
@@ -54,7 +55,7 @@ def measure_onnx_latency(model: nn.Module, input_hw: tuple[int, int], runs: int 
                 warnings.simplefilter("ignore")
                 torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=17,
                                   input_names=["image"], output_names=["output"])
-        except Exception as exc:  # noqa: BLE001 - latency is optional
+        except Exception as exc:
             warnings.warn(f"ONNX export failed, no latency: {type(exc).__name__}: {exc}", stacklevel=2)
             return None
         opts = ort.SessionOptions()
@@ -118,7 +119,8 @@ def pareto_flags(rows: list[dict], metric: str = "auc_judd") -> list[bool]:
     return flags
 
 
-def _fmt(v) -> str:
+def format_cell(v) -> str:
+    """A table cell: – for None, * for a Pareto flag, 4 significant digits for floats."""
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -129,10 +131,10 @@ def _fmt(v) -> str:
 
 
 def markdown_table(rows: list[dict], metric: str) -> str:
-    keys = list(TABLE_KEYS) + ["pareto"]
+    keys = [*TABLE_KEYS, "pareto"]
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
     for r in sorted(rows, key=lambda r: (r["flops"], r["method"])):
-        lines.append("| " + " | ".join(_fmt(r.get(k)) for k in keys) + " |")
+        lines.append("| " + " | ".join(format_cell(r.get(k)) for k in keys) + " |")
     note = f"pareto: optimal in FLOPs vs {metric} (* = no other row has fewer FLOPs and a higher {metric})"
     return "\n".join(lines) + f"\n\n{note}\n"
 
@@ -184,6 +186,81 @@ def _beta_label(beta) -> str:
     return "star" if beta == "star" else f"{float(beta):g}"
 
 
+def _eval_source(data: list[str], eval_data: str | None, eval_split: str) -> tuple[str, str]:
+    """(dataset, split) to evaluate on: ``--eval NAME[:SPLIT]`` or the first training dataset."""
+    if eval_data is None:
+        first = data[0]
+        if first.startswith("images:"):
+            raise EdgesalError("give --eval NAME[:SPLIT] (the training source has no fixations)")
+        return first.partition(":")[0], eval_split
+    if ":" in eval_data and not Path(eval_data).exists():
+        eval_data, _, eval_split = eval_data.rpartition(":")
+    return eval_data, eval_split
+
+
+class _SnapshotFinetuning:
+    """Fine-tunes snapshots of one run with the run's objective and data order (data loaded once)."""
+
+    def __init__(self, data: list[str], spec: ModelSpec, steps: int, prune_options: dict):
+        self.data, self.spec, self.steps, self.options = data, spec, steps, prune_options
+        self.objective: Objective | None = None
+        self.stream = None
+
+    def _prepare(self, run_meta: dict) -> None:
+        opts, o = run_meta["pruning"], self.options
+        arrays = load_training_arrays(list(self.data), self.spec.input_hw, o.get("cache_dir", "runs/cache"),
+                                      o.get("teacher_cache"), False)
+        self.objective = Objective(self.spec, opts.get("loss"), opts.get("signal_loss"), arrays.teacher is not None)
+        self.stream = prune_batches(arrays, self.spec, int(opts["batch"]), int(opts["seed"]), o.get("hflip", True))
+
+    def __call__(self, snap: nn.Module, snap_spec: ModelSpec, snapshot: Path, run_meta: dict) -> tuple[Path, dict]:
+        """Fine-tune ``snap`` in place, save it next to ``snapshot``; returns (path, meta)."""
+        if self.objective is None:
+            self._prepare(run_meta)
+        o = self.options
+        finetune(snap, self.stream, self.objective, self.steps, o.get("lr", 0.0025), o.get("momentum", 0.9),
+                 o.get("weight_decay", 0.0), o.get("bn", "eval"), progress=False)
+        path = snapshot.with_name(snapshot.name.replace(".pt", f"_ft{self.steps}.pt"))
+        meta = read_checkpoint(snapshot).get("meta", {})
+        save_checkpoint(path, snap, snap_spec, meta={
+            **meta, "pruned_channels": pruned_channel_config(snap), "finetune_steps": self.steps})
+        return path, meta
+
+
+def _run_rows(model: str, data: list[str], method: str, beta, points: list, run: Path, retrain: bool,
+              finetuning: _SnapshotFinetuning | None, evaluation: tuple, progress: bool,
+              prune_options: dict) -> list[dict]:
+    """Rows of one (method, β) run: prune to the last point (resumable), measure each snapshot."""
+    results_path = run / "results.json"
+    done = json.loads(results_path.read_text()) if results_path.exists() else {}
+    if all(str(n) in done for n in points):
+        return [done[str(n)] for n in points]
+    max_count = max((p for p in points if isinstance(p, int)), default=None)
+    min_level = min((p for p in points if isinstance(p, str)), key=lambda p: float(p[:-1]), default=None)
+    result = prune_model(model, data, method=method, beta=0.0 if beta == "star" else float(beta),
+                         beta_star=beta == "star", n_prune=max_count, flop_target=min_level, snapshots=points,
+                         out=run, resume=(run / "state.pt").exists(), retrain=retrain, finetune_steps=0,
+                         progress=progress, **prune_options)
+    rows = []
+    for n in points:
+        if str(n) in done:
+            rows.append(done[str(n)])
+            continue
+        path = result.snapshots.get(n)
+        if path is None:  # ran out of prunable maps before n
+            continue
+        snap, snap_spec, snap_meta = load_checkpoint(path)
+        if finetuning is not None:
+            path, snap_meta = finetuning(snap, snap_spec, result.snapshots[n], result.meta)
+        row = {"method": method, "beta": _beta_label(beta), "point": n,
+               "pruned_maps": snap_meta.get("pruning", {}).get("pruned_maps", n),
+               **measure(snap, snap_spec, *evaluation), "path": str(path)}
+        done[str(n)] = row
+        write_json(results_path, done)
+        rows.append(row)
+    return rows
+
+
 def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list | dict[str, list],
                 prune_counts: list[int | str],
                 out: str | Path = "runs/prune_sweep", retrain: bool = True, finetune_steps: int = 0,
@@ -203,72 +280,23 @@ def prune_sweep(model: str, data: list[str], *, methods: list[str], betas: list 
     points = sorted({snapshot_label(n) for n in prune_counts} - {0}, key=_point_order)
     if not points:
         raise EdgesalError("give at least one prune count > 0 or FLOP level (50%)")
-    max_count = max((p for p in points if isinstance(p, int)), default=None)
-    min_level = min((p for p in points if isinstance(p, str)), key=lambda p: float(p[:-1]), default=None)
-    if eval_data is None:
-        first = data[0]
-        if first.startswith("images:"):
-            raise EdgesalError("give --eval NAME[:SPLIT] (the training source has no fixations)")
-        eval_data = first.partition(":")[0]
-    elif ":" in eval_data and not Path(eval_data).exists():
-        eval_data, _, eval_split = eval_data.rpartition(":")
+    eval_data, eval_split = _eval_source(data, eval_data, eval_split)
+    evaluation = (eval_data, eval_split, limit, latency)
 
     base_model, spec, _ = resolve_model(model)
-    rows: list[dict] = []
     base_file = out / "unpruned.json"
     if base_file.exists():
         base_row = json.loads(base_file.read_text())
     else:
-        base_row = {"method": "unpruned", "beta": None, "pruned_maps": 0,
-                    **measure(base_model, spec, eval_data, eval_split, limit, latency)}
+        base_row = {"method": "unpruned", "beta": None, "pruned_maps": 0, **measure(base_model, spec, *evaluation)}
         write_json(base_file, base_row)
-    rows.append(base_row)
-
+    rows: list[dict] = [base_row]
     for method in methods:
         for beta in (betas.get(method, []) if isinstance(betas, dict) else betas):
-            run = out / f"{method}_beta{_beta_label(beta)}"
-            results_path = run / "results.json"
-            done = json.loads(results_path.read_text()) if results_path.exists() else {}
-            if all(str(n) in done for n in points):
-                rows.extend(done[str(n)] for n in points)
-                continue
-            resume = (run / "state.pt").exists()
-            result = prune_model(model, data, method=method, beta=0.0 if beta == "star" else float(beta),
-                                 beta_star=beta == "star", n_prune=max_count, flop_target=min_level, snapshots=points,
-                                 out=run, resume=resume, retrain=retrain, finetune_steps=0, progress=progress,
-                                 **prune_options)
-            arrays = objective = stream = None
-            for n in points:
-                if str(n) in done:
-                    rows.append(done[str(n)])
-                    continue
-                path = result.snapshots.get(n)
-                if path is None:  # ran out of prunable maps before n
-                    continue
-                snap, snap_spec, snap_meta = load_checkpoint(path)
-                if retrain and finetune_steps > 0:
-                    if arrays is None:
-                        opts = result.meta["pruning"]
-                        arrays = load_training_arrays(list(data), spec.input_hw,
-                                                      prune_options.get("cache_dir", "runs/cache"),
-                                                      prune_options.get("teacher_cache"), False)
-                        objective = _Objective(spec, opts.get("loss"), opts.get("signal_loss"),
-                                               arrays.teacher is not None)
-                        stream = _Data(arrays, spec, int(opts["batch"]), int(opts["seed"]),
-                                       prune_options.get("hflip", True))
-                    finetune(snap, stream, objective, finetune_steps, prune_options.get("lr", 0.0025),
-                             prune_options.get("momentum", 0.9), prune_options.get("weight_decay", 0.0),
-                             prune_options.get("bn", "eval"), progress=False)
-                    path = run / "snapshots" / snapshot_file(n).replace(".pt", f"_ft{finetune_steps}.pt")
-                    snap_meta = read_checkpoint(result.snapshots[n]).get("meta", {})
-                    save_checkpoint(path, snap, snap_spec, meta={
-                        **snap_meta, "pruned_channels": pruned_channel_config(snap), "finetune_steps": finetune_steps})
-                row = {"method": method, "beta": _beta_label(beta), "point": n,
-                       "pruned_maps": snap_meta.get("pruning", {}).get("pruned_maps", n),
-                       **measure(snap, snap_spec, eval_data, eval_split, limit, latency), "path": str(path)}
-                done[str(n)] = row
-                write_json(results_path, done)
-                rows.append(row)
+            finetuning = _SnapshotFinetuning(data, spec, finetune_steps, prune_options) \
+                if retrain and finetune_steps > 0 else None
+            rows += _run_rows(model, data, method, beta, points, out / f"{method}_beta{_beta_label(beta)}", retrain,
+                              finetuning, evaluation, progress, prune_options)
 
     for r, flag in zip(rows, pareto_flags(rows, metric)):
         r["pareto"] = flag

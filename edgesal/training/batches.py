@@ -45,3 +45,31 @@ def make_batch(arrays: TrainingArrays, idx: np.ndarray, mean, std, flip: np.ndar
         "density": torch.from_numpy(np.ascontiguousarray(dens)),
         "teacher": None if teacher is None else torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32)),
     }
+
+
+class BatchStream:
+    """Deterministic batches by global step (so a resumed run sees the same batches).
+
+    Step ``s`` is batch ``s mod steps_per_epoch`` of epoch ``s // steps_per_epoch`` in
+    :func:`epoch_order`; with ``hflip`` each item is flipped with probability ½ from a
+    generator seeded by ``(seed, s, flip_key)`` (``flip_key`` defaults to the rank).
+    """
+
+    def __init__(self, arrays: TrainingArrays, mean, std, batch: int, seed: int, hflip: bool,
+                 rank: int = 0, world: int = 1, flip_key: int | None = None):
+        self.arrays, self.mean, self.std, self.batch = arrays, mean, std, batch
+        self.seed, self.hflip, self.rank, self.world = seed, hflip, rank, world
+        self.flip_key = rank if flip_key is None else flip_key
+        self.steps_per_epoch = max(len(epoch_order(len(arrays), seed, 0, rank, world)) // batch, 1)
+
+    def get(self, step: int) -> dict:
+        """The batch of global step ``step``."""
+        epoch, within = divmod(step, self.steps_per_epoch)
+        order = epoch_order(len(self.arrays), self.seed, epoch, self.rank, self.world)
+        idx = order[within * self.batch:(within + 1) * self.batch]
+        if len(idx) == 0:
+            idx = order[: self.batch]
+        flip = None
+        if self.hflip:
+            flip = np.random.default_rng([self.seed, step, self.flip_key]).random(len(idx)) < 0.5
+        return make_batch(self.arrays, idx, self.mean, self.std, flip)

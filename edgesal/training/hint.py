@@ -11,6 +11,7 @@ from edgesal.losses import HintLoss
 from edgesal.models import load_checkpoint
 from edgesal.training.arrays import TrainingArrays
 from edgesal.training.batches import epoch_order, make_batch
+from edgesal.training.trainer import gradient_step
 
 
 def hint_pretrain(student: torch.nn.Module, spec, teacher_path: str, arrays: TrainingArrays, steps: int,
@@ -33,8 +34,6 @@ def hint_pretrain(student: torch.nn.Module, spec, teacher_path: str, arrays: Tra
         with torch.no_grad():
             targets = teacher.backbone(x)[-pairs:]
         loss = hint(student.backbone(x)[-pairs:], targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        gradient_step(optimizer, loss)
         losses.append(loss.item())
     return losses

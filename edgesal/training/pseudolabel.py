@@ -28,7 +28,9 @@ MANIFEST = "manifest.json"
 
 def load_teacher(spec: str, num_threads: int = 2) -> Predictor:
     """A teacher: any predictor name/path; ``a+b+c`` makes an averaging ensemble."""
-    parts = [p for p in spec.split("+") if p]
+    parts = [p.strip() for p in spec.split("+") if p.strip()]
+    if not parts:
+        raise EdgesalError(f"--teacher {spec!r} names no model (e.g. attention-center, default, a.pt+b.pt)")
     members = [load_predictor(p, num_threads=num_threads) for p in parts]
     return members[0] if len(members) == 1 else EnsemblePredictor(members)
 

@@ -1,10 +1,17 @@
 """The training loop: validation every N steps, early stopping, best/last checkpoints, resume,
-deterministic seed, and DistributedDataParallel (gloo) when started with ``torchrun``."""
+deterministic seed, and DistributedDataParallel (gloo) when started with ``torchrun``.
+
+:func:`train_steps` is the one SGD loop of edgesal: ``edgesal train`` runs it with
+validation and checkpoints, pruning runs it to fine-tune (``edgesal prune``,
+``prune-sweep``); :func:`check_finite` and :func:`gradient_step` are its parts, also used by
+the pruning signal step and hint pretraining.
+"""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +21,13 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from edgesal.errors import EdgesalError
-from edgesal.losses import get_loss
+from edgesal.losses import LossFn, default_loss, get_loss
 from edgesal.models import build_model, get_spec, save_checkpoint
 from edgesal.models.checkpoint import read_checkpoint
+from edgesal.models.registry import ModelSpec
 from edgesal.predictors.center_bias import fit_center_prior
 from edgesal.training.arrays import TrainingArrays, load_training_arrays
-from edgesal.training.batches import epoch_order, make_batch
+from edgesal.training.batches import BatchStream, make_batch
 from edgesal.training.config import TrainConfig
 
 
@@ -85,6 +93,159 @@ def calibrate_checkpoint(path: Path, val_arrays: TrainingArrays) -> dict:
     return result
 
 
+def seed_everything(seed: int, threads: int | None = None) -> None:
+    """Torch CPU threads (if given) and the torch and numpy global seeds."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def check_finite(loss: torch.Tensor, what: str) -> None:
+    """EdgesalError "<what> (loss …); lower --lr" unless ``loss`` is finite."""
+    if not torch.isfinite(loss):
+        raise EdgesalError(f"{what} (loss {float(loss)}); lower --lr")
+
+
+def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """Zero the gradients, back-propagate ``loss``, update."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def train_steps(model: torch.nn.Module, loss_fn: LossFn, optimizer: torch.optim.Optimizer,
+                batches: Callable[[int], dict], start: int, stop: int, *,
+                scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+                on_step: Callable[[int, float], bool] | None = None, bar: tqdm | None = None,
+                what: str = "training") -> list[float]:
+    """SGD steps ``start … stop-1`` on ``batches(step)``; returns the training losses.
+
+    ``on_step(steps_done, loss)`` runs after every step (validation, checkpoints) and may
+    return True to stop early.
+    """
+    losses = []
+    for step in range(start, stop):
+        batch = batches(step)
+        loss = loss_fn(model(batch["image"]), batch)
+        check_finite(loss, f"{what} diverged at step {step}")
+        gradient_step(optimizer, loss)
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(float(loss.detach()))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        if on_step is not None and on_step(step + 1, losses[-1]):
+            break
+    return losses
+
+
+class _Validation:
+    """Validation every ``val_every`` steps, best/last checkpoints, early stopping, resume."""
+
+    def __init__(self, cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, val_arrays: TrainingArrays,
+                 loss_fn: LossFn, optimizer: torch.optim.Optimizer, scheduler, rank: int, total_steps: int):
+        self.cfg, self.model, self.spec, self.val_arrays, self.loss_fn = cfg, model, spec, val_arrays, loss_fn
+        self.optimizer, self.scheduler, self.rank, self.total_steps = optimizer, scheduler, rank, total_steps
+        out = Path(cfg.out)
+        self.last_path, self.best_path = out / "last.pt", out / "best.pt"
+        self.best_val, self.bad_rounds, self.history, self.stopped_early = float("inf"), 0, [], False
+        self.meta: dict = {}
+        self.stop_after: int | None = None
+        self.bar: tqdm | None = None
+
+    def restore(self) -> int:
+        """Continue ``last.pt``: weights, optimizer, scheduler, counters; returns the step."""
+        if not self.last_path.exists():
+            raise EdgesalError(f"nothing to resume: {self.last_path} does not exist")
+        state = read_checkpoint(self.last_path)
+        self.model.load_state_dict(state["state_dict"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.best_val, self.bad_rounds = state["best_val"], state["bad_rounds"]
+        self.history = state.get("meta", {}).get("history", [])
+        return state["step"]
+
+    def after_step(self, step: int, loss: float) -> bool:
+        """Validate when due; True to stop (early stopping or ``stop_after``)."""
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.4f}", best=f"{self.best_val:.4f}")
+        if step % self.cfg.val_every == 0 or step == self.total_steps:
+            self._validate(step, loss)
+        return self.stopped_early or (self.stop_after is not None and step >= self.stop_after)
+
+    def _validate(self, step: int, loss: float) -> None:
+        val = validation_loss(self.model, self.val_arrays, self.loss_fn, self.spec)
+        self.history.append({"step": step, "train_loss": loss, "val_loss": val})
+        improved = val < self.best_val
+        self.best_val, self.bad_rounds = (val, 0) if improved else (self.best_val, self.bad_rounds + 1)
+        if self.rank == 0:
+            meta_now = {**self.meta, "history": self.history, "best_val_loss": self.best_val, "step": step}
+            if improved:
+                save_checkpoint(self.best_path, self.model, self.spec, meta_now)
+            save_checkpoint(self.last_path, self.model, self.spec, meta_now, extra={
+                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "step": step, "best_val": self.best_val, "bad_rounds": self.bad_rounds})
+        if self.bad_rounds >= self.cfg.patience:
+            self.stopped_early = True
+
+
+def _resolve_spec(cfg: TrainConfig) -> tuple[ModelSpec, torch.nn.Module | None, dict]:
+    """(spec, initial model or None, its meta): ``cfg.init``'s architecture wins over ``cfg.model``."""
+    init_model, init_meta = None, {}
+    if cfg.init:  # fine-tune an existing (e.g. pruned) checkpoint
+        from edgesal.models import load_checkpoint
+
+        init_model, spec, init_meta = load_checkpoint(cfg.init)
+    else:
+        spec = get_spec(cfg.model)
+    if cfg.input_hw:
+        spec = spec.with_input_hw(cfg.input_hw)
+    return spec, init_model, init_meta
+
+
+def _fit_center_bias(model: torch.nn.Module, spec: ModelSpec, arrays: TrainingArrays) -> None:
+    """Initialise a readout's centre bias from the training fixations."""
+    labelled = arrays.fixations[arrays.labelled]
+    ys, xs = np.nonzero(labelled.sum(axis=0))
+    weights = labelled.sum(axis=0)[ys, xs]
+    h, w = spec.input_hw
+    points = np.repeat(np.stack([(xs + 0.5) / w, (ys + 0.5) / h], 1), weights.astype(int), axis=0)
+    model.head.set_center_bias(torch.from_numpy(fit_center_prior(points)))
+
+
+def _initial_model(cfg: TrainConfig, spec: ModelSpec, init_model: torch.nn.Module | None,
+                   arrays: TrainingArrays, resume: bool) -> torch.nn.Module:
+    if init_model is not None:
+        return init_model.train()
+    model = build_model(spec, pretrained_backbone=cfg.pretrained_backbone and not resume)
+    if spec.output_kind == "log_density":
+        _fit_center_bias(model, spec, arrays)
+    return model
+
+
+def _run_meta(cfg: TrainConfig, loss_name: str, n_train: int, world: int, hint_losses: list[float],
+              init_meta: dict) -> dict:
+    meta = {"config": cfg.to_dict(), "loss": loss_name, "train_images": n_train,
+            "teacher_cache": cfg.teacher_cache, "world_size": world, "hint_losses": hint_losses[:1] + hint_losses[-1:]}
+    if cfg.init:
+        meta["init"] = {"path": cfg.init, "sha256": init_meta.get("sha256")}
+        for key in ("pruned_channels", "pruning"):
+            if key in init_meta:
+                meta[key] = init_meta[key]
+    return meta
+
+
+def _hint_losses(cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, arrays: TrainingArrays, resume: bool,
+                 progress: bool) -> list[float]:
+    if not (cfg.hint_teacher and cfg.hint_steps and not resume):
+        return []
+    from edgesal.training.hint import hint_pretrain
+
+    return hint_pretrain(model, spec, cfg.hint_teacher, arrays, cfg.hint_steps, seed=cfg.seed, progress=progress)
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
           stop_after: int | None = None) -> TrainResult:
     """Train ``cfg.model`` on ``cfg.train``; returns the best validation loss and paths.
@@ -93,111 +254,34 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     ``resume=True`` later continues it exactly from ``last.pt``.
     """
     rank, world = _dist_info()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    init_model, init_meta = None, {}
-    if cfg.init:  # fine-tune an existing (e.g. pruned) checkpoint: its architecture wins
-        from edgesal.models import load_checkpoint
-
-        init_model, spec, init_meta = load_checkpoint(cfg.init)
-    else:
-        spec = get_spec(cfg.model)
-    if cfg.input_hw:
-        spec = spec.with_input_hw(cfg.input_hw)
-    out = Path(cfg.out)
-    last_path, best_path = out / "last.pt", out / "best.pt"
-    teacher = cfg.teacher_cache
-    train_arrays = load_training_arrays(cfg.train, spec.input_hw, cfg.cache_dir, teacher, progress and rank == 0)
-    val_arrays = load_training_arrays(cfg.val, spec.input_hw, cfg.cache_dir, teacher, progress and rank == 0)
-    loss_name = cfg.loss or ("theis" if spec.output_kind == "log_density" else "fastsal_bce")
+    seed_everything(cfg.seed, cfg.threads)
+    spec, init_model, init_meta = _resolve_spec(cfg)
+    show = progress and rank == 0
+    train_arrays = load_training_arrays(cfg.train, spec.input_hw, cfg.cache_dir, cfg.teacher_cache, show)
+    val_arrays = load_training_arrays(cfg.val, spec.input_hw, cfg.cache_dir, cfg.teacher_cache, show)
+    loss_name = cfg.loss or default_loss(spec.output_kind)
     loss_fn = get_loss(loss_name)
-
-    if init_model is not None:
-        model = init_model.train()
-    else:
-        model = build_model(spec, pretrained_backbone=cfg.pretrained_backbone and not resume)
-    if spec.output_kind == "log_density" and init_model is None:
-        labelled = train_arrays.fixations[train_arrays.labelled]
-        ys, xs = np.nonzero(labelled.sum(axis=0))
-        weights = labelled.sum(axis=0)[ys, xs]
-        h, w = spec.input_hw
-        points = np.repeat(np.stack([(xs + 0.5) / w, (ys + 0.5) / h], 1), weights.astype(int), axis=0)
-        model.head.set_center_bias(torch.from_numpy(fit_center_prior(points)))
-    steps_per_epoch = max(len(epoch_order(len(train_arrays), cfg.seed, 0, rank, world)) // cfg.batch, 1)
-    total_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
+    model = _initial_model(cfg, spec, init_model, train_arrays, resume)
+    stream = BatchStream(train_arrays, spec.mean, spec.std, cfg.batch, cfg.seed, cfg.hflip, rank, world)
+    total_steps = cfg.max_steps or cfg.epochs * stream.steps_per_epoch
     optimizer = _optimizer(cfg, model.parameters())
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg.schedule, total_steps))
-    step, best_val, bad_rounds, history = 0, float("inf"), 0, []
-    if resume:
-        if not last_path.exists():
-            raise EdgesalError(f"nothing to resume: {last_path} does not exist")
-        state = read_checkpoint(last_path)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, best_val, bad_rounds = state["step"], state["best_val"], state["bad_rounds"]
-        history = state.get("meta", {}).get("history", [])
-    if cfg.hint_teacher and cfg.hint_steps and not resume:
-        from edgesal.training.hint import hint_pretrain
-
-        meta_hint = hint_pretrain(model, spec, cfg.hint_teacher, train_arrays, cfg.hint_steps, seed=cfg.seed,
-                                  progress=progress and rank == 0)
-    else:
-        meta_hint = []
+    validation = _Validation(cfg, model, spec, val_arrays, loss_fn, optimizer, scheduler, rank, total_steps)
+    start = validation.restore() if resume else 0
+    hint_losses = _hint_losses(cfg, model, spec, train_arrays, resume, show)
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    meta = {"config": cfg.to_dict(), "loss": loss_name, "train_images": len(train_arrays),
-            "teacher_cache": teacher, "world_size": world, "hint_losses": meta_hint[:1] + meta_hint[-1:]}
-    if cfg.init:
-        meta["init"] = {"path": cfg.init, "sha256": init_meta.get("sha256")}
-        for key in ("pruned_channels", "pruning"):
-            if key in init_meta:
-                meta[key] = init_meta[key]
+    validation.meta = _run_meta(cfg, loss_name, len(train_arrays), world, hint_losses, init_meta)
+    validation.stop_after = stop_after
     model.train()
-    bar = tqdm(total=total_steps, initial=step, desc=f"train {spec.name}", unit="step",
-               disable=not progress or rank != 0)
-    stopped_early = False
-    while step < total_steps and not stopped_early:
-        epoch, within = divmod(step, steps_per_epoch)
-        order = epoch_order(len(train_arrays), cfg.seed, epoch, rank, world)
-        for b in range(within, steps_per_epoch):
-            idx = order[b * cfg.batch:(b + 1) * cfg.batch]
-            flip_rng = np.random.default_rng([cfg.seed, step, rank])  # per step: resume-exact
-            flip = flip_rng.random(len(idx)) < 0.5 if cfg.hflip else None
-            batch = make_batch(train_arrays, idx, spec.mean, spec.std, flip)
-            loss = loss_fn(ddp_model(batch["image"]), batch)
-            if not torch.isfinite(loss):
-                raise EdgesalError(f"training diverged at step {step} (loss {float(loss)}); lower --lr")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}", best=f"{best_val:.4f}")
-            if step % cfg.val_every == 0 or step == total_steps:
-                val = validation_loss(model, val_arrays, loss_fn, spec)
-                history.append({"step": step, "train_loss": loss.item(), "val_loss": val})
-                improved = val < best_val
-                best_val, bad_rounds = (val, 0) if improved else (best_val, bad_rounds + 1)
-                if rank == 0:
-                    meta_now = {**meta, "history": history, "best_val_loss": best_val, "step": step}
-                    if improved:
-                        save_checkpoint(best_path, model, spec, meta_now)
-                    save_checkpoint(last_path, model, spec, meta_now, extra={
-                        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "step": step, "best_val": best_val, "bad_rounds": bad_rounds})
-                if bad_rounds >= cfg.patience:
-                    stopped_early = True
-            if step >= total_steps or stopped_early or (stop_after is not None and step >= stop_after):
-                break
-        if stop_after is not None and step >= stop_after:
-            break
-    bar.close()
+    validation.bar = tqdm(total=total_steps, initial=start, desc=f"train {spec.name}", unit="step", disable=not show)
+    losses = train_steps(ddp_model, loss_fn, optimizer, stream.get, start, total_steps, scheduler=scheduler,
+                         on_step=validation.after_step, bar=validation.bar)
+    validation.bar.close()
+    step = start + len(losses)
+    stopped_early = validation.stopped_early
     interrupted = stop_after is not None and step >= stop_after and step < total_steps and not stopped_early
-    if rank == 0 and spec.output_kind == "log_density" and best_path.exists() and not interrupted:
-        calibrate_checkpoint(best_path, val_arrays)
+    if rank == 0 and spec.output_kind == "log_density" and validation.best_path.exists() and not interrupted:
+        calibrate_checkpoint(validation.best_path, val_arrays)
     if world > 1:
         dist.barrier()
-    return TrainResult(best_val, step, stopped_early, best_path, history)
+    return TrainResult(validation.best_val, step, stopped_early, validation.best_path, validation.history)

@@ -66,7 +66,8 @@ def main() -> None:
         gflops = f"{r['flops'] / 1e9:.3f}" if r["flops"] else "—"
         hw = getattr(getattr(predictor, "spec", None), "input_hw", None) or getattr(predictor, "input_hw", None)
         size = f"{hw[0]}×{hw[1]}" if hw else "image"
-        lines.append(f"| {name} | {size} | {params} | {gflops} | {r['auc_judd']:.4f} | {r['sauc']:.4f} | {r['nss']:.3f} | "
+        lines.append(f"| {name} | {size} | {params} | {gflops} | {r['auc_judd']:.4f} | {r['sauc']:.4f} | "
+                     f"{r['nss']:.3f} | "
                      f"{r['cc']:.4f} | {r['kld']:.3f} | {latency[name]:.1f} | {latency[name] / first:.2f} |")
     table = "\n".join(lines)
     print(table)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -28,7 +28,7 @@ class Case:
     id: str
     argv: list[str]
     error: str  # regex the single error line must match (case-insensitive)
-    setup: Callable[["World"], None] | None = None  # makes the bad input inside the world
+    setup: Callable[[World], None] | None = None  # makes the bad input inside the world
     code: int = 2
     may_write: tuple[str, ...] = ()  # globs (relative to the world) a partial run may create
     changes: tuple[str, ...] = ()  # globs of files the case is allowed to change

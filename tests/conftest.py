@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 
-
 def make_blob_dataset(root: Path, n: int = 16, size_hw: tuple[int, int] = (48, 64), seed: int = 0) -> Path:
     """Generic-format dataset: noisy images with one bright square that observers fixate."""
     rng = np.random.default_rng(seed)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-
 from bad_input import Case, World, build_world, make_image, run_case
+
 from edgesal.models import build_model, get_spec, save_checkpoint
 
 

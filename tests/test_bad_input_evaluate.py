@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from bad_input import Case, World, build_world, run_case
+
 from edgesal.models import build_model, get_spec, save_checkpoint
 
 

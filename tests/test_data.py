@@ -6,7 +6,9 @@ when it is absent.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import pickle
 import warnings
 from pathlib import Path
@@ -19,8 +21,8 @@ from scipy.ndimage import gaussian_filter
 
 from edgesal.data import (
     DataWarning,
-    Sample,
     SaliencyDataset,
+    Sample,
     SplitDataset,
     density_from_fixations,
     list_datasets,
@@ -508,7 +510,7 @@ def test_split_views_on_synthetic_data(tmp_path):
     root = make_generic(tmp_path / "d")
     full = open_dataset(root)
     parts = {k: open_dataset(root, split=k) for k in ("train", "val", "test")}
-    assert sorted(sum((p.stems() for p in parts.values()), [])) == full.stems()
+    assert sorted(functools.reduce(operator.iadd, (p.stems() for p in parts.values()), [])) == full.stems()
     assert open_dataset(root, split="all").stems() == full.stems()
     train = parts["train"]
     assert isinstance(train, SplitDataset) and train.n_dropped == 0 and train.name == "d"

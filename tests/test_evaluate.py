@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 from PIL import Image
-
 from shared_paths import shared_or_skip
+
 from edgesal.cli.main import main
 from edgesal.data import DataWarning, open_dataset
 from edgesal.errors import EdgesalError

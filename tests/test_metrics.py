@@ -60,7 +60,7 @@ def _mit_auc_judd(s: np.ndarray, f: np.ndarray) -> float:
     nf, npix = sth.size, S.size
     tp, fp = [0.0], [0.0]
     for i, t in enumerate(sth, start=1):
-        above = np.sum(S >= t)
+        above = np.sum(t <= S)
         tp.append(i / nf)
         fp.append((above - i) / (npix - nf))
     tp.append(1.0)

@@ -141,7 +141,7 @@ def test_fisher_signal_matches_finite_differences():
         return torch.stack([fixation_nll(out[n:n + 1], fix[n:n + 1]) for n in range(out.shape[0])])
 
     with ChannelMasks(graph) as masks:
-        g, losses = per_sample_mask_grads(model, masks, x, per_sample)  # batch of 2, one backward
+        g, _losses = per_sample_mask_grads(model, masks, x, per_sample)  # batch of 2, one backward
         ks = list(np.argsort(-g.abs().sum(0).numpy())[:6])  # strongest groups …
         ks += [grp.index for grp in graph.groups if grp.size > 1][:1]  # … and a pixel-shuffle group
         eps = 1e-5
@@ -273,7 +273,7 @@ def test_select_block_with_multiple_one_is_select_group():
         eligible, layer_of = rng.random(n) > 0.2, rng.integers(0, 4, n)
         alive = np.ones(n, bool)
         for kw in ({"beta_star": True}, {"beta": 0.0}, {"beta": 5.0, "flops_ref": 100.0}):
-            block, choice = select_block(scores, savings, eligible, layer_of, alive, np.ones(4), 1, **kw)
+            block, _choice = select_block(scores, savings, eligible, layer_of, alive, np.ones(4), 1, **kw)
             assert block == [select_group(scores, savings, eligible, **kw).index]
 
 
@@ -333,7 +333,7 @@ def _check_equal(model: nn.Module, shape: tuple[int, ...], frac: float, tmp_path
 
 
 def test_physical_removal_hand_built():
-    masked, out = _check_equal(Mixed(), (2, 3, 8, 8), 0.4)
+    _masked, out = _check_equal(Mixed(), (2, 3, 8, 8), 0.4)
     assert out.shape == (2, 1, 8, 8)
     _check_equal(Stack(), (2, 3, 8, 8), 0.4)
 
@@ -446,7 +446,7 @@ def test_cli_prune_smoke_and_resume(blob_dataset, tmp_path, capsys):
     assert main(_prune_args(blob_dataset, tmp_path / "a", "--prune", "2", "--finetune-steps", "2",
                             "--val", f"{blob_dataset}:val")) == 0
     assert "removed 2 feature maps" in capsys.readouterr().out
-    model, spec, meta = load_checkpoint(tmp_path / "a" / "pruned.pt")
+    model, _spec, meta = load_checkpoint(tmp_path / "a" / "pruned.pt")
     p = meta["pruning"]
     assert p["pruned_maps"] == 2 and p["method"] == "fisher" and len(p["pruned_groups"]) == 2
     assert p["flops_after"] < p["flops_before"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
 from shared_paths import shared_or_skip
+
 from edgesal.evaluation import evaluate, predictor_source
 from edgesal.model_info import model_info
 from edgesal.models.shipped import SHIPPED, shipped_path
@@ -45,7 +45,7 @@ def test_default_beats_center_bias_on_osie():
 def test_fast_is_a_physically_pruned_default():
     from edgesal.models import load_checkpoint
 
-    fast, spec, meta = load_checkpoint(shipped_path("fast"))
+    fast, _spec, meta = load_checkpoint(shipped_path("fast"))
     default, _, _ = load_checkpoint(shipped_path("default"))
     assert meta["pruning"]["method"] == "fisher" and meta["pruned_channels"]
     fast_flops, default_flops = model_info("fast")["flops"], model_info("default")["flops"]

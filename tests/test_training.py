@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edgesal.models import load_checkpoint
+from edgesal.losses import get_loss
+from edgesal.models import build_model, get_spec, load_checkpoint
 from edgesal.training.arrays import load_training_arrays
 from edgesal.training.config import TrainConfig
 from edgesal.training.pseudolabel import pseudolabel
 from edgesal.training.trainer import train, validation_loss
-from edgesal.losses import get_loss
-from edgesal.models import build_model, get_spec
 
 
 def _cfg(data: Path, tmp: Path, **kw) -> TrainConfig:
@@ -61,7 +60,7 @@ def test_distillation_from_teacher_cache(blob_dataset, tmp_path):
     cfg = _cfg(blob_dataset, tmp_path / "s", max_steps=10, teacher_cache=str(cache), loss="theis")
     arrays = load_training_arrays(cfg.train, (64, 64), cfg.cache_dir, cfg.teacher_cache, progress=False)
     assert arrays.teacher is not None and arrays.teacher.shape == (len(arrays), 64, 64)
-    assert 0.0 <= arrays.teacher.min() and arrays.teacher.max() <= 1.0
+    assert arrays.teacher.min() >= 0.0 and arrays.teacher.max() <= 1.0
     assert train(cfg, progress=False).steps == 10
 
 

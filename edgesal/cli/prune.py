@@ -6,7 +6,14 @@ from collections.abc import Iterator, Sequence
 
 import click
 
-from edgesal.cli.params import FRACTION_BELOW_ONE, NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
+from edgesal.cli.params import (
+    FRACTION_BELOW_ONE,
+    NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
+    OUTPUT_FOLDER,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+)
 from edgesal.errors import EdgesalError
 
 
@@ -88,7 +95,8 @@ def _common(f):
               help="also save snapshots at these prune counts and/or FLOP levels, e.g. 500,1000,50%")
 @click.option("--save-every", default=1, show_default=True, type=POSITIVE_INT, help="pruning steps between state saves")
 @click.option("--no-retrain", is_flag=True, help="no SGD updates while pruning")
-@click.option("--out", default="runs/prune", show_default=True, type=OUTPUT_FOLDER, help="run folder (state.pt, pruned.pt)")
+@click.option("--out", default="runs/prune", show_default=True, type=OUTPUT_FOLDER,
+              help="run folder (state.pt, pruned.pt)")
 @click.option("--resume", is_flag=True, help="continue OUT/state.pt")
 def prune(model, data, val, method, beta, beta_star, n_prune, flop_target, snapshots, save_every, no_retrain,
           out, resume, no_hflip, **options) -> None:
@@ -130,7 +138,8 @@ def prune_sweep(model, data, methods, betas, counts, no_retrain, eval_data, limi
                 finetune_steps, no_hflip, **options) -> None:
     """Pareto table (FLOPs, params, latency, AUC-J, NSS, LL) over methods × β × prune counts."""
     from edgesal.cli.tables import print_table
-    from edgesal.pruning.sweep import TABLE_KEYS, format_cell, prune_sweep as run
+    from edgesal.pruning.sweep import TABLE_KEYS, format_cell
+    from edgesal.pruning.sweep import prune_sweep as run
 
     method_list = _csv(methods)
     bad = [m for m in method_list if m not in METHODS]

@@ -8,7 +8,8 @@ from edgesal.cli.params import IMAGE_SIDE, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSI
 
 
 @click.command()
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="TOML or JSON file with TrainConfig fields")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="TOML or JSON file with TrainConfig fields")
 @click.option("--model", help="architecture name (edgesal info --list shows them)")
 @click.option("--data", "train", multiple=True, help="training source NAME[:SPLIT] or images:DIR (repeatable)")
 @click.option("--val", multiple=True, help="validation source NAME[:SPLIT] (repeatable)")
@@ -68,7 +69,8 @@ def pseudolabel(sources, teacher, cache, size, threads) -> None:
 
 
 @click.command("calibrate-density")
-@click.option("--model", "checkpoint", required=True, type=click.Path(exists=True, dir_okay=False), help="log-density .pt checkpoint (rewritten)")
+@click.option("--model", "checkpoint", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="log-density .pt checkpoint (rewritten)")
 @click.option("--val", multiple=True, default=("osie:val",), show_default=True, help="validation source(s)")
 @click.option("--cache-dir", default="runs/cache", show_default=True, type=OUTPUT_FOLDER)
 def calibrate_density(checkpoint, val, cache_dir) -> None:
@@ -84,7 +86,8 @@ def calibrate_density(checkpoint, val, cache_dir) -> None:
         raise EdgesalError(f"{checkpoint} is a {spec.output_kind} model; only log-density models are calibrated")
     arrays = load_training_arrays(list(val), spec.input_hw, cache_dir)
     r = calibrate_checkpoint(checkpoint, arrays)
-    click.echo(f"sharpness {r['sharpness']:.3f}: validation LL {r['val_ll_before']:.4f} → {r['val_ll_after']:.4f} bits/fix")
+    click.echo(f"sharpness {r['sharpness']:.3f}: validation LL {r['val_ll_before']:.4f} → "
+               f"{r['val_ll_after']:.4f} bits/fix")
 
 
 COMMANDS = [train, pseudolabel, calibrate_density]

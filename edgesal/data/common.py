@@ -10,7 +10,7 @@ import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .base import Sample, SaliencyDataset
+from .base import SaliencyDataset, Sample
 from .density import density_from_fixations, load_density_map
 from .fixation_points import clip_fixations, normalise_points
 from .images import load_rgb, read_image_size
@@ -137,7 +137,7 @@ class FixationDataset(SaliencyDataset):
             "sigma_px": sigma,
             "px_per_degree": self.px_per_degree,
             "density_source": source,
-            "n_observers": int(len(np.unique(fix[:, 2]))) if len(fix) else 0,
+            "n_observers": len(np.unique(fix[:, 2])) if len(fix) else 0,
         }
         return Sample(stem=stem, image_path=path, image=image, fixations=fix, density=density, meta=meta)
 

@@ -104,7 +104,8 @@ class GenericFolderDataset(ParsedFixationDataset):
                 try:
                     x, y = float(row[i_x]), float(row[i_y])
                 except ValueError:
-                    raise EdgesalError(f"{path} line {lineno}: x, y must be numbers, got {row[i_x]!r}, {row[i_y]!r}") from None
+                    raise EdgesalError(f"{path} line {lineno}: x, y must be numbers, "
+                                       f"got {row[i_x]!r}, {row[i_y]!r}") from None
                 if not (math.isfinite(x) and math.isfinite(y)):
                     n_nonfinite += 1
                     continue

@@ -57,7 +57,8 @@ class OsieDataset(ParsedFixationDataset):
                     parts.append(np.column_stack([xs - 1.0, ys - 1.0, np.full(len(xs), float(obs))]))
                 raw[stem] = np.concatenate(parts) if parts else empty_fixations()
         except AttributeError as exc:
-            raise EdgesalError(f"{mat_path}: unexpected structure ({exc}); expected fixations(i).img/.subjects") from None
+            raise EdgesalError(f"{mat_path}: unexpected structure ({exc}); "
+                               "expected fixations(i).img/.subjects") from None
         return raw
 
     def stems(self) -> list[str]:

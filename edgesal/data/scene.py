@@ -68,7 +68,8 @@ class SceneDataset(ParsedFixationDataset):
                     continue
                 cell = np.atleast_2d(cell)
                 if cell.shape[1] < 2:
-                    raise EdgesalError(f"{mat_path}: cell ({i + 1}, {obs + 1}) has {cell.shape[1]} column(s), expected row, col, …")
+                    raise EdgesalError(f"{mat_path}: cell ({i + 1}, {obs + 1}) has {cell.shape[1]} column(s), "
+                                       "expected row, col, …")
                 rows, cols = cell[:, 0], cell[:, 1]
                 parts.append(np.column_stack([cols - 1.0, rows - 1.0, np.full(len(cell), float(obs))]))
             raw[stem] = np.concatenate(parts) if parts else empty_fixations()

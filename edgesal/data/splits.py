@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from edgesal.errors import EdgesalError
 
-from .base import Sample, SaliencyDataset
+from .base import SaliencyDataset, Sample
 from .notices import warn
 
 SPLIT_NAMES = ("train", "val", "test", "all")
@@ -35,8 +35,8 @@ def make_split(stems: Sequence[str], seed: int = 0,
     n = len(ordered)
     perm = np.random.default_rng(seed).permutation(n)
     shuffled = [ordered[i] for i in perm]
-    n_train = min(n, int(round(fractions[0] * n)))
-    n_val = min(n - n_train, int(round(fractions[1] * n)))
+    n_train = min(n, round(fractions[0] * n))
+    n_val = min(n - n_train, round(fractions[1] * n))
     return {
         "train": sorted(shuffled[:n_train]),
         "val": sorted(shuffled[n_train:n_train + n_val]),
@@ -138,7 +138,8 @@ class SplitDataset(SaliencyDataset):
         known = set(base.stems())
         unknown = [s for s in stems if s not in known]
         if unknown:
-            raise EdgesalError(f"{base.name} split {split_name!r}: {len(unknown)} stem(s) not in the dataset, e.g. {unknown[0]!r}")
+            raise EdgesalError(f"{base.name} split {split_name!r}: {len(unknown)} stem(s) not in the dataset, "
+                               f"e.g. {unknown[0]!r}")
         self._stems = list(stems)
         self._stem_set = set(self._stems)
 

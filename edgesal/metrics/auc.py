@@ -45,7 +45,8 @@ e.g. 0.3 is the double nearest to 0.3, as MATLAB's ``0:0.1:1`` produces.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ from edgesal.metrics._normalise import (
     prepare_map,
 )
 
-__all__ = ["auc_judd", "auc_borji", "auc_shuffled"]
+__all__ = ["auc_borji", "auc_judd", "auc_shuffled"]
 
 
 def _trapezoid(y: np.ndarray, x: np.ndarray) -> np.ndarray:

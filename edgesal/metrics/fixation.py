@@ -42,7 +42,7 @@ from edgesal.metrics._normalise import (
     to_distribution,
 )
 
-__all__ = ["nss", "information_gain", "log_likelihood"]
+__all__ = ["information_gain", "log_likelihood", "nss"]
 
 #: Allowed deviation of ``sum(exp(log_density))`` from 1 in :func:`log_likelihood`.
 LL_MASS_TOLERANCE: float = 1e-3

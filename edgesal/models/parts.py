@@ -4,7 +4,8 @@ is defined (timm's ``@register_model`` idea), so a new part is one file and one 
 from __future__ import annotations
 
 import difflib
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from edgesal.errors import EdgesalError
 

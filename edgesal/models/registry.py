@@ -14,7 +14,7 @@ from torch import nn
 
 from edgesal.errors import EdgesalError
 
-_MODELS: dict[str, "ModelSpec"] = {}
+_MODELS: dict[str, ModelSpec] = {}
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,12 @@ class ModelSpec:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelSpec":
+    def from_dict(cls, d: dict) -> ModelSpec:
         d = dict(d)
         d["input_hw"], d["mean"], d["std"] = tuple(d["input_hw"]), tuple(d["mean"]), tuple(d["std"])
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
-    def with_input_hw(self, input_hw: tuple[int, int]) -> "ModelSpec":
+    def with_input_hw(self, input_hw: tuple[int, int]) -> ModelSpec:
         return ModelSpec.from_dict({**self.to_dict(), "input_hw": list(input_hw)})
 
 

@@ -6,7 +6,8 @@ for _backbone, _short in (("mobilenet_v2", "mnv2"), ("efficientnet_lite0", "effl
     register_model(ModelSpec(f"fastsal_c_{_short}", _backbone, "fastsal_c", "sigmoid",
                              description=f"FastSal C decoder (concat + pixel shuffle), sigmoid map, {_backbone}"))
     register_model(ModelSpec(f"fastsal_a_{_short}", _backbone, "fastsal_a", "sigmoid",
-                             description=f"FastSal A decoder (FPN addition + inverted residuals), sigmoid map, {_backbone}"))
+                             description=f"FastSal A decoder (FPN addition + inverted residuals), sigmoid map, "
+                                         f"{_backbone}"))
     register_model(ModelSpec(f"fastsal_c_{_short}_readout", _backbone, "fastsal_c", "readout",
                              description=f"FastSal C decoder + Fisher-pruning readout (log density), {_backbone}"))
     register_model(ModelSpec(f"fastsal_a_{_short}_readout", _backbone, "fastsal_a", "readout",

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edgesal.errors import EdgesalError
 from edgesal.imaging import resize_map, resize_rgb, to_float01
+from edgesal.paths import shared_path
 from edgesal.predictors.base import Predictor
 from edgesal.predictors.registry import register_predictor
 from edgesal.runtimes.litert import LiteRTModel
-from edgesal.errors import EdgesalError
-from edgesal.paths import shared_path
 
 
 def _weights_file(env_var: str, relative: str) -> Path:

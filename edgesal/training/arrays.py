@@ -33,7 +33,7 @@ class TrainingArrays:
         return len(self.keys)
 
     @staticmethod
-    def concat(parts: list["TrainingArrays"]) -> "TrainingArrays":
+    def concat(parts: list[TrainingArrays]) -> TrainingArrays:
         teachers = [p.teacher for p in parts]
         return TrainingArrays(
             keys=[k for p in parts for k in p.keys],
@@ -88,10 +88,9 @@ def load_training_arrays(specs: list[str], input_hw: tuple[int, int], cache_dir:
             arrays = TrainingArrays(list(z["keys"]), z["images"], z["fixations"], z["density"], z["labelled"])
         else:
             arrays = _source_arrays(source, input_hw, progress)
-            with atomic_path(path) as tmp:
-                with tmp.open("wb") as f:
-                    np.savez(f, keys=np.array(arrays.keys), images=arrays.images, fixations=arrays.fixations,
-                             density=arrays.density, labelled=arrays.labelled)
+            with atomic_path(path) as tmp, tmp.open("wb") as f:
+                np.savez(f, keys=np.array(arrays.keys), images=arrays.images, fixations=arrays.fixations,
+                         density=arrays.density, labelled=arrays.labelled)
         parts.append(arrays)
     arrays = TrainingArrays.concat(parts)
     if teacher_cache is not None:

@@ -40,7 +40,7 @@ class TrainConfig:
     hint_steps: int = 0
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "TrainConfig":
+    def from_file(cls, path: str | Path) -> TrainConfig:
         path = Path(path)
         if not path.is_file():
             raise EdgesalError(f"config file not found: {path}")
@@ -54,7 +54,7 @@ class TrainConfig:
                                f"not a {type(data).__name__}")
         return cls().updated(data, origin=str(path))
 
-    def updated(self, values: dict, origin: str = "flags") -> "TrainConfig":
+    def updated(self, values: dict, origin: str = "flags") -> TrainConfig:
         names = {f.name for f in fields(self)}
         unknown = sorted(set(values) - names)
         if unknown:

@@ -122,9 +122,8 @@ def pseudolabel(sources: list[str], teacher: str, cache: str | Path,
         teacher_map = _minmax(resize_map(model.predict(image), size_hw)).astype(np.float16)
         path = teacher_map_path(cache, item.key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            with tmp.open("wb") as f:
-                np.save(f, teacher_map)
+        with atomic_path(path) as tmp, tmp.open("wb") as f:
+            np.save(f, teacher_map)
     run.computed -= len(run.skipped)
     return run
 

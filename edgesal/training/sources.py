@@ -12,13 +12,12 @@ from edgesal.data.images import find_images, load_rgb
 from edgesal.errors import EdgesalError
 
 
-
 @dataclass
 class SourceItem:
     """One training image: a cache key, loaders for the image and (optional) fixations."""
 
     key: str
-    source: "ImageSource"
+    source: ImageSource
     stem: str
 
 

@@ -19,12 +19,12 @@ from .vgg import VGG11
 __all__ = [
     "BACKBONES",
     "CORAL_TFLITE_ENV",
+    "VGG11",
     "BackboneSpec",
     "DenseNet121",
     "EfficientNetLite0",
     "MobileNetV2",
     "UVABackbone",
-    "VGG11",
     "build_backbone",
     "coral_tflite_path",
     "get_backbone_spec",

@@ -88,7 +88,7 @@ class InvertedResidual(nn.Module):
         drop_path: float = 0.0,
     ) -> None:
         super().__init__()
-        hidden = int(round(in_channels * expand_ratio))
+        hidden = round(in_channels * expand_ratio)
         self.expand = (
             ConvBNAct(in_channels, hidden, 1) if expand_ratio != 1 else None
         )

@@ -4,8 +4,8 @@ plus its import in ``backbones/__init__.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import nn
 

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from edgesal.errors import EdgesalError
-from edgesal.models import build_model, get_spec, list_models, load_checkpoint
+from edgesal.models.factory import create_model, model_source
 from edgesal.models.flops import count_flops, count_params
-from edgesal.models.shipped import SHIPPED, shipped_path
-
-
-def resolve_torch_model(spec_or_path: str) -> tuple[torch.nn.Module, object, dict]:
-    """(model, spec, meta) for a shipped name, a registered architecture or a ``.pt`` file."""
-    if spec_or_path in SHIPPED:
-        path = shipped_path(spec_or_path)
-        if path is None:
-            raise EdgesalError(f"shipped model {spec_or_path!r} is not built in this checkout")
-        model, spec, meta = load_checkpoint(path)
-        return model, spec, {**meta, "name": spec_or_path}
-    if spec_or_path in list_models():
-        spec = get_spec(spec_or_path)
-        return build_model(spec).eval(), spec, {"name": spec_or_path, "path": None, "sha256": None}
-    if Path(spec_or_path).suffix == ".pt":
-        model, spec, meta = load_checkpoint(spec_or_path)
-        return model, spec, {**meta, "name": Path(spec_or_path).stem}
-    return None, None, {}
 
 
 def check_input_hw(model: torch.nn.Module, name: str, input_hw: tuple[int, int]) -> tuple[int, int]:
@@ -45,12 +25,14 @@ def check_input_hw(model: torch.nn.Module, name: str, input_hw: tuple[int, int])
 
 def model_info(name_or_path: str, input_hw: tuple[int, int] | None = None) -> dict:
     """Params, FLOPs (paper formula) at ``input_hw`` (default: the model's), and metadata."""
-    model, spec, meta = resolve_torch_model(name_or_path)
-    if model is None:
+    source = model_source(name_or_path)
+    if source is None or not source.is_torch:
         from edgesal.predictors import load_predictor
 
         predictor = load_predictor(name_or_path)
         return {"name": name_or_path, **predictor.describe()}
+    loaded = create_model(name_or_path)
+    model, spec, meta = loaded.model, loaded.spec, loaded.meta
     hw = check_input_hw(model, spec.name, input_hw) if input_hw else spec.input_hw
     report = count_flops(model, (1, 3, *hw))
     return {

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from edgesal.bench import runner
 from edgesal.bench.benchmark_model import parse_benchmark_output
 from edgesal.bench.devices import DeviceOptions, open_device
 from edgesal.bench.harness import BenchRequest, run_bench, summarise_results
 from edgesal.bench.report import load_document, to_html, write_reports
 from edgesal.cli.main import main
 from edgesal.errors import EdgesalError
+from edgesal.runtimes import device_info, timing
 
 DATA = Path(__file__).parent / "data" / "benchmark_model"
 
@@ -46,7 +46,7 @@ def _quick(models, **kw) -> BenchRequest:
 
 
 def test_summarise_known_samples():
-    stats = runner.summarise([4.0, 1.0, 3.0, 2.0, 10.0])
+    stats = timing.summarise([4.0, 1.0, 3.0, 2.0, 10.0])
     assert stats["median_ms"] == 3.0 and stats["min_ms"] == 1.0 and stats["max_ms"] == 10.0
     assert stats["fps"] == pytest.approx(1000 / 3)
     assert stats["p90_ms"] == pytest.approx(7.6) and stats["p99_ms"] == pytest.approx(9.76)
@@ -56,7 +56,7 @@ def test_interleave_runs_models_alternately_after_warmup():
     calls: list[str] = []
     ticks = iter(range(1000))
     fake_clock = lambda: next(ticks) / 1000.0  # noqa: E731 - every call advances 1 ms
-    times = runner.interleave([lambda: calls.append("A"), lambda: calls.append("B")], runs=3, warmup=2,
+    times = timing.interleave([lambda: calls.append("A"), lambda: calls.append("B")], runs=3, warmup=2,
                               clock=fake_clock)
     assert calls == ["A", "A", "B", "B"] + ["A", "B"] * 3
     assert [len(t) for t in times] == [3, 3]
@@ -79,7 +79,7 @@ def test_ratios_are_paired_per_round_against_the_first_model():
 def test_parse_cpuinfo_arm_features():
     text = ("processor\t: 0\nFeatures\t: fp asimd evtstrm crc32 cpuid asimdhp asimddp\nCPU part\t: 0xd0b\n\n"
             "processor\t: 4\nFeatures\t: fp asimd asimddp\nCPU part\t: 0xd05\n\nModel\t: Pixel Test Board\n")
-    info = runner.parse_cpuinfo(text)
+    info = device_info.parse_cpuinfo(text)
     assert info["isa"] == ["neon", "fp16", "dotprod"]
     assert info["cpu_cores_kind"] == ["Cortex-A76", "Cortex-A55"] and info["cpu_model"] == "Pixel Test Board"
 
@@ -396,3 +396,64 @@ def test_adb_errors(fake_adb, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(EdgesalError, match="adb not found"):
         open_device("adb:FAKE123", opts)
+
+
+# ---------------------------------------------------------------------------- the format table and the runtime layer
+
+
+def test_format_table_drives_every_suffix_table():
+    import edgesal.predictors  # noqa: F401 - registers the file loaders
+    from edgesal.bench.artefact import AUTO_RUNTIME, RUNTIME_SUFFIXES
+    from edgesal.export.formats import export_function
+    from edgesal.models.factory import ARTEFACT_SUFFIXES
+    from edgesal.predictors.registry import file_suffixes
+    from edgesal.runtimes.files import SIGNATURES
+    from edgesal.runtimes.formats import BY_SUFFIX, EXPORT_FORMATS
+
+    for fmt in EXPORT_FORMATS.values():
+        assert BY_SUFFIX[fmt.suffix] is fmt and fmt.suffix in SIGNATURES
+        assert RUNTIME_SUFFIXES[fmt.runtime][0] == fmt.suffix and AUTO_RUNTIME[fmt.suffix] == fmt.runtime
+        assert fmt.session_class().runtime_name == fmt.runtime
+        assert callable(export_function(fmt.converter)) and callable(export_function(fmt.metadata_writer))
+        assert fmt.suffix in file_suffixes()
+    assert set(ARTEFACT_SUFFIXES) == set(BY_SUFFIX), "models.factory should derive its suffixes from the table"
+    assert set(RUNTIME_SUFFIXES) == {f.runtime for f in EXPORT_FORMATS.values()} | {"torch"}
+
+
+def test_runtime_layer_is_device_safe():
+    """Python 3.8 syntax, and nothing from edgesal but the guarded error import."""
+    import ast
+
+    import edgesal.runtimes as layer
+
+    for source in Path(layer.__file__).parent.glob("*.py"):
+        tree = ast.parse(source.read_text(), feature_version=(3, 8))
+        imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        edgesal_imports = [m for m in imported if m.split(".")[0] == "edgesal"]
+        assert edgesal_imports == (["edgesal.errors"] if source.name == "errors.py" else []), source.name
+        assert not [m for m in imported if m.split(".")[0] == "torch"], source.name
+
+
+def test_runner_bundle_runs_without_torch_or_edgesal(tiny_onnx, tmp_path):
+    """The shipped bundle on a 'device' where torch and edgesal cannot be imported."""
+    import numpy as np
+
+    from edgesal.bench.bundle import build_bundle
+    from edgesal.runtimes.formats import BY_SUFFIX
+    from edgesal.runtimes.runner import decode_maps, parse_result
+
+    bundle = build_bundle(tmp_path)
+    with np.load(f"{tiny_onnx}.ref.npz") as ref:
+        np.save(tmp_path / "inputs.npy", ref["inputs"])
+        expected = ref["outputs"][:, 0]
+    job = {"mode": "outputs", "threads": [1], "inputs_npy": str(tmp_path / "inputs.npy"),
+           "models": [{"label": "m", "path": str(tiny_onnx), "runtime": "onnxruntime",
+                       "session": BY_SUFFIX[".onnx"].session}]}
+    code = ("import runpy, sys; sys.modules['torch'] = None; sys.modules['edgesal'] = None; "
+            f"sys.argv = [{str(bundle)!r}]; runpy.run_path({str(bundle)!r}, run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(job), capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    result = parse_result(proc.stdout)
+    assert result is not None and "error" not in result, proc.stderr[-2000:]
+    assert np.abs(decode_maps(result) - expected).max() < 1e-4

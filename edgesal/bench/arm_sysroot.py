@@ -23,10 +23,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 from edgesal.bench.filelock import file_lock
 from edgesal.errors import EdgesalError

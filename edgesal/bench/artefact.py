@@ -8,41 +8,22 @@ no parity check. ``torch`` models are ``.pt`` checkpoints or shipped/registered 
 
 from __future__ import annotations
 
-import difflib
 import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from edgesal.errors import EdgesalError
-from edgesal.runtimes.signatures import REQUIRED_COMPANION, validate_model_file
+from edgesal.runtimes.files import companion_files, model_path, validate_model_file
+from edgesal.runtimes.formats import closest, runtime_session, runtime_suffixes
 
-#: runtime → file suffixes it opens (OpenVINO also reads ONNX directly).
-RUNTIME_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "litert": (".tflite",),
-    "onnxruntime": (".onnx",),
-    "openvino": (".xml", ".onnx"),
-    "torch": (".pt",),
-}
-#: suffix → default runtime (``--runtime auto``): the first runtime listing the suffix.
-AUTO_RUNTIME: dict[str, str] = {}
-for _runtime, _suffixes in RUNTIME_SUFFIXES.items():
-    for _suffix in _suffixes:
-        AUTO_RUNTIME.setdefault(_suffix, _runtime)
-
-#: suffix → the file a model of that kind may need beside it (copied with it to a device).
-_COMPANION: dict[str, Callable[[Path], Path]] = {
-    **REQUIRED_COMPANION,  # OpenVINO weights
-    ".onnx": lambda p: p.with_name(p.name + ".data"),  # ONNX external data, when the model has it
-}
-
-
-def _did_you_mean(value: str, choices) -> str:
-    hint = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.4)
-    return f"; did you mean {hint[0]!r}?" if hint else ""
+TORCH = "torch"
+#: runtime → file suffixes it opens (from the format table; OpenVINO also reads ONNX) + torch.
+RUNTIME_SUFFIXES: dict[str, tuple[str, ...]] = dict(sorted({**runtime_suffixes(), TORCH: (".pt",)}.items()))
+#: suffix → default runtime (``--runtime auto``): the runtime of the format with that suffix.
+AUTO_RUNTIME: dict[str, str] = {suffixes[0]: runtime for runtime, suffixes in RUNTIME_SUFFIXES.items()}
 
 
 def check_runtime(name: str) -> str:
@@ -50,7 +31,7 @@ def check_runtime(name: str) -> str:
     if name == "auto" or name in RUNTIME_SUFFIXES:
         return name
     choices = ["auto", *RUNTIME_SUFFIXES]
-    raise EdgesalError(f"unknown runtime {name!r}{_did_you_mean(name, choices)} (runtimes: {', '.join(choices)})")
+    raise EdgesalError(f"unknown runtime {name!r}{closest(name, choices)} (runtimes: {', '.join(choices)})")
 
 
 @dataclass
@@ -65,16 +46,21 @@ class Artefact:
 
     @property
     def is_file(self) -> bool:
-        return self.runtime != "torch" or Path(self.path).suffix == ".pt"
+        return self.runtime != TORCH or Path(self.path).suffix == ".pt"
 
     @property
     def files(self) -> list[Path]:
         """The model file and its companions (to copy to a remote device)."""
         if not self.is_file:
             return []
-        path = Path(self.path)
-        companion = _COMPANION[path.suffix](path) if path.suffix in _COMPANION else None
-        return [path] + ([companion] if companion is not None and companion.exists() else [])
+        return [Path(self.path), *companion_files(Path(self.path))]
+
+    @property
+    def session(self) -> str:
+        """The runner's "module:Class" for this model's runtime."""
+        from edgesal.bench.torch_session import TORCH_SESSION
+
+        return TORCH_SESSION if self.runtime == TORCH else runtime_session(self.runtime)
 
     @property
     def input_hw(self) -> tuple[int, int] | None:
@@ -88,7 +74,8 @@ class Artefact:
     def job(self, device_path: str | None = None) -> dict:
         """The runner's view of this model (``device_path``: where the device sees the file)."""
         return {"label": self.label, "path": device_path or self.path, "runtime": self.runtime,
-                "layout": self.metadata.get("layout"), "input_hw": list(self.input_hw) if self.input_hw else None}
+                "session": self.session, "layout": self.metadata.get("layout"),
+                "input_hw": list(self.input_hw) if self.input_hw else None}
 
     def load_reference(self) -> tuple[np.ndarray, np.ndarray, str]:
         """(inputs (N,3,H,W), torch outputs (N,1,H,W), output_kind) from ``F.ref.npz``."""
@@ -118,39 +105,34 @@ def _read_metadata(path: Path) -> dict:
             raise EdgesalError(f"{sidecar}: not valid JSON ({getattr(exc, 'msg', exc)})") from None
     try:
         return read_metadata(path)
-    except Exception:  # noqa: BLE001 - a third-party file without (readable) metadata
+    except Exception:
         return {}
 
 
-def _torch_metadata(name: str) -> dict:
-    from edgesal.model_info import resolve_torch_model
+def _torch_artefact(label: str, name: str) -> Artefact:
+    """A torch model (shipped name, architecture or ``.pt``) with its preprocessing as metadata."""
+    from edgesal.models.factory import create_model
 
-    _, spec, _ = resolve_torch_model(name)
-    if spec is None:
-        return {}
-    return {"input_hw": list(spec.input_hw), "mean": list(spec.mean), "std": list(spec.std),
-            "output_kind": spec.output_kind, "precision": "fp32", "layout": "nchw"}
+    spec = create_model(name).spec
+    return Artefact(label, name, TORCH, {"input_hw": list(spec.input_hw), "mean": list(spec.mean),
+                                         "std": list(spec.std), "output_kind": spec.output_kind,
+                                         "precision": "fp32", "layout": "nchw"})
 
 
 def _is_torch_name(name: str) -> bool:
-    from edgesal.models import list_models
-    from edgesal.models.shipped import SHIPPED
+    from edgesal.models.factory import model_source
 
-    return name in SHIPPED or name in list_models()
+    source = model_source(name)
+    return source is not None and source.kind in ("shipped", "architecture")
 
 
 def resolve_artefact(spec: str, runtime: str = "auto") -> Artefact:
     """A CLI model argument (file or torch model name) + ``--runtime`` → :class:`Artefact`."""
     check_runtime(runtime)
-    path = Path(spec)
-    if path.is_dir():  # an OpenVINO artefact folder
-        xmls = sorted(path.glob("*.xml"))
-        if len(xmls) != 1:
-            raise EdgesalError(f"{path}: expected one .xml model in the folder, found {len(xmls)}")
-        path = xmls[0]
+    path = model_path(spec)  # an OpenVINO artefact folder → its .xml
     if not path.exists():
-        if runtime in ("auto", "torch") and _is_torch_name(spec):
-            return Artefact(spec, spec, "torch", _torch_metadata(spec))
+        if runtime in ("auto", TORCH) and _is_torch_name(spec):
+            return _torch_artefact(spec, spec)
         raise EdgesalError(f"model file not found: {spec}")
     validate_model_file(path)
     suffix = path.suffix.lower()
@@ -158,8 +140,8 @@ def resolve_artefact(spec: str, runtime: str = "auto") -> Artefact:
     if suffix not in RUNTIME_SUFFIXES[chosen]:
         raise EdgesalError(f"runtime {chosen} cannot open {path.name} "
                            f"(it opens {', '.join(RUNTIME_SUFFIXES[chosen])} files)")
-    if chosen == "torch":
-        return Artefact(path.stem, str(path), "torch", _torch_metadata(str(path)))
+    if chosen == TORCH:
+        return _torch_artefact(path.stem, str(path))
     from edgesal.export.metadata import ref_path
 
     ref = ref_path(path)

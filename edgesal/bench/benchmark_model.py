@@ -66,7 +66,7 @@ def parse_benchmark_output(text: str) -> dict:
         },
     }
     if summary := _SUMMARY.search(text):
-        init, first, warm, avg = (float(x) / 1000.0 for x in summary.groups())
+        init, first, warm, _avg = (float(x) / 1000.0 for x in summary.groups())
         result.update(load_ms=init, first_ms=first, warmup_avg_ms=warm)
     memory: dict = {}
     if mem := _MEMORY.search(text):

@@ -9,17 +9,18 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from edgesal import __version__
-from edgesal.bench import runner
 from edgesal.bench.artefact import Artefact, resolve_artefact
 from edgesal.bench.devices import BenchJob, Device, DeviceOptions, open_device
 from edgesal.errors import EdgesalError
+from edgesal.runtimes.device_info import describe
+from edgesal.runtimes.timing import paired_ratio, summarise
 
 SCHEMA = "edgesal-bench/1"
 
@@ -87,7 +88,7 @@ def summarise_results(raw: list[dict], target_fps: float, emulated: bool) -> lis
     rows = []
     first: dict[int, dict] = {}
     for r in raw:
-        stats = r.get("stats") or runner.summarise(r["latencies_ms"])
+        stats = r.get("stats") or summarise(r["latencies_ms"])
         row = {"model": r["model"], "runtime": r["runtime"], "threads": r["threads"], **stats,
                "input_shape_nchw": r.get("input_shape_nchw"),
                "load_ms": r.get("load_ms"), "first_ms": r.get("first_ms"), "emulated": emulated,
@@ -95,7 +96,7 @@ def summarise_results(raw: list[dict], target_fps: float, emulated: bool) -> lis
                "latencies_ms": r.get("latencies_ms")}
         base = first.setdefault(r["threads"], row)
         if row["latencies_ms"] and base["latencies_ms"]:
-            row["ratio_to_first"] = runner.paired_ratio(row["latencies_ms"], base["latencies_ms"])
+            row["ratio_to_first"] = paired_ratio(row["latencies_ms"], base["latencies_ms"])
         else:
             row["ratio_to_first"] = row["median_ms"] / base["median_ms"]
         rows.append(row)
@@ -166,10 +167,10 @@ def run_bench(request: BenchRequest, options: DeviceOptions | None = None,
     rows = summarise_results(raw, request.target_fps, device.emulated)
     return {
         "schema": SCHEMA,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "edgesal_version": __version__,
         "device": {"spec": request.device, "kind": device.kind, "emulated": device.emulated, **described},
-        "host": runner.describe() if request.device != "local" else None,
+        "host": describe() if request.device != "local" else None,
         "config": {**{k: v for k, v in asdict(request).items() if k != "models"},
                    "input": request.image or f"random pixels (seed {request.seed})"},
         "models": [{"label": a.label, "path": a.path, "runtime": a.runtime, "precision": a.precision,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
+from edgesal.bench.artefact import AUTO_RUNTIME, RUNTIME_SUFFIXES
 from edgesal.cli.params import NON_NEGATIVE_INT, OUTPUT_FILE, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 from edgesal.errors import EdgesalError
+
+_RUNTIME_HELP = (f"auto (by suffix: {', '.join(f'{s}→{r}' for s, r in AUTO_RUNTIME.items())}), "
+                 f"{', '.join(list(RUNTIME_SUFFIXES)[:-1])} or {list(RUNTIME_SUFFIXES)[-1]}")
 
 
 def _threads(value: str) -> list[int]:
@@ -30,9 +34,7 @@ def _print_results(doc: dict) -> None:
 
 @click.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL_FILE...")
-@click.option("--runtime", default="auto", show_default=True,
-              help="auto (by suffix: .tflite→litert, .onnx→onnxruntime, .xml→openvino, .pt→torch), "
-                   "litert, onnxruntime, openvino or torch")
+@click.option("--runtime", default="auto", show_default=True, help=_RUNTIME_HELP)
 @click.option("--threads", default="1", show_default=True, help="comma-separated thread counts, e.g. 1,2,4")
 @click.option("--device", default="local", show_default=True,
               help="local | ssh:USER@HOST[:PORT] | adb:SERIAL | qemu-aarch64")

@@ -17,7 +17,7 @@ def _module_using(model: nn.Module, example: torch.Tensor, op_name: str) -> str 
     short = op_name.replace("::", ".").split(".")[1]
     try:
         graph = torch.export.export(model, (example,)).graph
-    except Exception:  # noqa: BLE001 - best effort: tracing itself may be what failed
+    except Exception:
         return None
     for node in graph.nodes:
         if node.op == "call_function" and str(node.target).replace("::", ".").split(".")[1:2] == [short]:

@@ -3,7 +3,8 @@
 Contract (for an artefact whose loadable file is ``F``: ``x.onnx``, ``x.tflite`` or
 ``x_openvino/x.xml``):
 
-- ``F`` embeds the dict (see :mod:`edgesal.runtimes.metadata` for where per format);
+- ``F`` embeds the dict (:func:`write_metadata`: the ``write_metadata`` of the format's
+  converter module; read back by :func:`edgesal.runtimes.metadata.read_metadata`);
 - ``F.json`` holds the same dict;
 - ``F.ref.npz`` holds ``inputs`` (N, 3, H, W) float32 — preprocessed parity images, NCHW,
   normalised — and ``outputs`` (N, 1, H, W) float32 — torch fp32 outputs in the model's
@@ -20,7 +21,10 @@ import numpy as np
 
 from edgesal import __version__
 from edgesal.atomic import atomic_path, write_json
+from edgesal.errors import EdgesalError
 from edgesal.export.float_head import FLOAT_MODULES
+from edgesal.export.formats import export_function
+from edgesal.runtimes.formats import BY_SUFFIX
 
 FORMAT = "edgesal-artefact/1"
 OUTPUT_SEMANTICS = {
@@ -60,9 +64,18 @@ def build_metadata(*, name: str, spec, source: dict, target: str, precision: str
         "edgesal_version": __version__,
         "source_checkpoint": source.get("path"),
         "source_sha256": source.get("sha256"),
-        "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "parity": None if parity is None else parity.to_dict(),
     }
+
+
+def write_metadata(path: str | Path, meta: dict) -> None:
+    """Embed ``meta`` (JSON-serialisable) into the artefact, replacing earlier edgesal metadata."""
+    path = Path(path)
+    fmt = BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise EdgesalError(f"no metadata writer for {path.suffix!r} files (known: {', '.join(BY_SUFFIX)})")
+    export_function(fmt.metadata_writer)(path, meta)
 
 
 def sidecar_path(artefact: Path) -> Path:
@@ -81,8 +94,7 @@ def write_reference(artefact: Path, inputs: np.ndarray, outputs: np.ndarray, out
                     n: int = REF_IMAGES) -> Path:
     """The first ``n`` parity inputs and torch outputs (compressed npz)."""
     path = ref_path(artefact)
-    with atomic_path(path) as tmp:
-        with tmp.open("wb") as f:
-            np.savez_compressed(f, inputs=inputs[:n].astype(np.float32), outputs=outputs[:n].astype(np.float32),
-                                output_kind=np.array(output_kind))
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        np.savez_compressed(f, inputs=inputs[:n].astype(np.float32), outputs=outputs[:n].astype(np.float32),
+                            output_kind=np.array(output_kind))
     return path

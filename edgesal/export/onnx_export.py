@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import tempfile
@@ -21,10 +22,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from edgesal.atomic import atomic_path
 from edgesal.export.calibration import CalibrationSet
 from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import onnx_float_nodes
 from edgesal.optional import import_optional
+from edgesal.runtimes.metadata import KEY
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "input", "output"
@@ -44,7 +47,7 @@ def torch_to_onnx(model: nn.Module, input_hw: tuple[int, int], path: Path) -> Pa
                               input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=OPSET,
                               verbose=False)
         onnx.checker.check_model(str(path))
-    except Exception as exc:  # noqa: BLE001 - exporter errors have many types
+    except Exception as exc:
         raise conversion_error("onnx", exc, model, example) from None
     return path
 
@@ -98,3 +101,16 @@ def export_onnx(model: nn.Module, spec, precision: str, calibration: Calibration
             result = fp32
         os.replace(result, out)
     return out
+
+
+def write_metadata(path: Path, meta: dict) -> None:
+    """Embed ``meta`` as the ``edgesal`` entry of ``metadata_props`` (atomic rewrite)."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    kept = [p for p in model.metadata_props if p.key != KEY]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    model.metadata_props.add(key=KEY, value=json.dumps(meta))
+    with atomic_path(path) as tmp:
+        onnx.save(model, str(tmp))

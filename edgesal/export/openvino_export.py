@@ -10,6 +10,7 @@ asymmetric activations) with the head's ops in ``ignored_scope`` (names, plus th
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -22,6 +23,7 @@ from edgesal.export.calibration import CalibrationSet
 from edgesal.export.float_head import onnx_float_nodes
 from edgesal.export.onnx_export import torch_to_onnx
 from edgesal.optional import import_optional
+from edgesal.runtimes.metadata import KEY
 
 
 def _ignored_scope(nncf, onnx_path: Path):
@@ -53,3 +55,15 @@ def export_openvino(model: nn.Module, spec, precision: str, calibration: Calibra
         os.replace(staged.with_suffix(".bin"), out.with_suffix(".bin"))
         os.replace(staged, out)
     return out
+
+
+def write_metadata(path: Path, meta: dict) -> None:
+    """Embed ``meta`` as the ``rt_info`` entry ``edgesal`` of the ``.xml`` (weights rewritten as stored)."""
+    ov = import_optional("openvino", "openvino", "OpenVINO")
+    model = ov.Core().read_model(str(path))
+    model.set_rt_info(json.dumps(meta), [KEY])
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".meta-") as tmp:
+        staged = Path(tmp) / "model.xml"
+        ov.save_model(model, str(staged), compress_to_fp16=False)  # weights keep their stored type
+        staged.with_suffix(".bin").replace(path.with_suffix(".bin"))
+        staged.replace(path)

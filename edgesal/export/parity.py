@@ -37,7 +37,7 @@ class ParityThresholds:
                 raise EdgesalError(f"parity threshold {name}={value} is impossible "
                                    f"(must be finite and {'in [0, 1]' if name == 'min_cc' else '≥ 0'})")
 
-    def override(self, **values: float | None) -> "ParityThresholds":
+    def override(self, **values: float | None) -> ParityThresholds:
         """Copy with the given non-None values replaced."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 

@@ -9,13 +9,11 @@ under a loadable name and never removes or replaces an earlier artefact that pas
 from __future__ import annotations
 
 import difflib
-import importlib
 import shutil
-import statistics
 import tempfile
-import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,14 @@ from edgesal.export.calibration import (
     list_calibration_images,
     load_calibration,
 )
-from edgesal.export.formats import PRECISIONS, ExportFormat, check_precision, get_format, parse_options
+from edgesal.export.formats import (
+    PRECISIONS,
+    ExportFormat,
+    check_precision,
+    export_function,
+    get_format,
+    parse_options,
+)
 from edgesal.export.parity import (
     DEFAULT_THRESHOLDS,
     ParityReport,
@@ -38,6 +43,9 @@ from edgesal.export.parity import (
     preprocess_samples,
     torch_outputs,
 )
+from edgesal.model_info import check_input_hw
+from edgesal.models.factory import TorchModel, create_model
+from edgesal.runtimes.timing import median_latency
 
 # jax (imported by litert-torch) warns on every fork, e.g. by OpenVINO/NNCF helpers; harmless here
 warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
@@ -85,25 +93,8 @@ class ArtefactResult:
                 "failures": p.failures}
 
 
-def _converter(fmt: ExportFormat):
-    module, func = fmt.converter.split(":")
-    return getattr(importlib.import_module(f"edgesal.export.{module}"), func)
-
-
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
-
-
-def measure_latency(session, x: np.ndarray, runs: int = 20, warmup: int = 3) -> float:
-    """Median wall time (ms) of ``session.run(x)`` after ``warmup`` runs."""
-    for _ in range(warmup):
-        session.run(x)
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        session.run(x)
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(statistics.median(times))
 
 
 def _remove(path: Path) -> None:
@@ -148,16 +139,13 @@ def _publish(staged_root: Path, final_root: Path, passed: bool, trash: Path) -> 
     return final_root
 
 
-def _resolve_model(request: ExportRequest):
-    from edgesal.model_info import check_input_hw, resolve_torch_model
-
-    model, spec, source = resolve_torch_model(request.model)
-    if model is None:
-        raise EdgesalError(f"cannot export {request.model!r}: give a registered architecture, a shipped model "
-                           "name or an edgesal .pt checkpoint")
+def _resolve_model(request: ExportRequest) -> TorchModel:
+    """The model to export (``--imgsz`` checked by a forward pass); one-line error otherwise."""
+    loaded = create_model(request.model)
     if request.imgsz:
-        spec = spec.with_input_hw(check_input_hw(model.eval(), spec.name, tuple(request.imgsz)))
-    return model.eval(), spec, source
+        spec = loaded.spec.with_input_hw(check_input_hw(loaded.model, loaded.spec.name, tuple(request.imgsz)))
+        loaded = TorchModel(loaded.model, spec, loaded.meta)
+    return loaded
 
 
 def _stem(name: str, spec, precision: str, imgsz) -> str:
@@ -186,7 +174,6 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
                     thresholds: ParityThresholds) -> ArtefactResult:
     """Build, gate and publish one artefact."""
     from edgesal.runtimes import load_runtime
-    from edgesal.runtimes.metadata import write_metadata
 
     spec = ctx.spec
     name = ctx.source.get("name") or spec.name
@@ -196,11 +183,12 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ctx.out_dir, prefix=".staging-") as tmp:
         staged = Path(tmp) / loadable_rel
-        _converter(fmt)(ctx.model, spec, precision, calibration, staged, options)
+        export_function(fmt.converter)(ctx.model, spec, precision, calibration, staged, options)
         session = load_runtime(staged, num_threads=1)
         parity = compare(ctx.reference, session.run(ctx.inputs), spec.output_kind, ctx.samples, thresholds,
                          ctx.parity_source)
-        latency = measure_latency(session, ctx.inputs[:1], runs=ctx.latency_runs) if ctx.latency_runs else None
+        latency = (median_latency(partial(session.run, ctx.inputs[:1]), runs=ctx.latency_runs) if ctx.latency_runs
+                   else None)
         meta = md.build_metadata(name=name, spec=spec, source=ctx.source, target=fmt.name, precision=precision,
                                  options=options, session=session, calibration=calibration, parity=parity)
         del session
@@ -209,7 +197,7 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
             from edgesal.export.debug_parity import locate_divergence
 
             debug = locate_divergence(ctx.model, spec, staged, ctx.inputs[:1], thresholds.min_cc)
-        write_metadata(staged, meta)
+        md.write_metadata(staged, meta)
         if parity.passed:
             md.write_sidecar(staged, meta)
             md.write_reference(staged, ctx.inputs, ctx.reference, spec.output_kind)
@@ -251,7 +239,8 @@ def export_model(request: ExportRequest) -> list[ArtefactResult]:
     calib_dir = Path(request.calib) if request.calib else None
     if calib_dir is not None:
         list_calibration_images(calib_dir)  # fail fast on a missing / empty folder
-    model, spec, source = _resolve_model(request)
+    loaded = _resolve_model(request)
+    model, spec, source = loaded.model, loaded.spec, loaded.meta
     calibration = (load_calibration(calib_dir, spec.input_hw, spec.mean, spec.std, request.calib_max_images)
                    if any(p == "int8" for _, p, _ in jobs) else None)
     samples, parity_source = load_parity_samples(request.parity_data, request.parity_images,
@@ -279,8 +268,9 @@ def _check_option_names(formats: list[ExportFormat], pairs: list[str]) -> None:
     for pair in pairs:
         if _option_name(pair) not in known:
             hint = difflib.get_close_matches(_option_name(pair), list(known), n=1)
-            raise EdgesalError(f"unknown option {_option_name(pair)!r} for {', '.join(f.name for f in formats)}"
-                               + (f"; did you mean {hint[0]!r}?" if hint else f" (options: {', '.join(known) or 'none'})"))
+            names = ", ".join(f.name for f in formats)
+            listing = f"; did you mean {hint[0]!r}?" if hint else f" (options: {', '.join(known) or 'none'})"
+            raise EdgesalError(f"unknown option {_option_name(pair)!r} for {names}{listing}")
 
 
 def _options_for(fmt: ExportFormat, pairs: list[str]) -> list[str]:

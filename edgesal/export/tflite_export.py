@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 import warnings
@@ -26,11 +27,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from edgesal.atomic import atomic_path
 from edgesal.errors import EdgesalError
 from edgesal.export.calibration import CalibrationSet
 from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import in_float_scope
 from edgesal.optional import import_optional
+from edgesal.runtimes.metadata import KEY
 
 WRAPPED = "net"  # attribute name of the model inside the layout wrapper
 
@@ -144,7 +147,7 @@ def export_tflite(model: nn.Module, spec, precision: str, calibration: Calibrati
                 edge = litert_torch.convert(wrapper, (example,))
     except EdgesalError:
         raise
-    except Exception as exc:  # noqa: BLE001 - converter errors have many types
+    except Exception as exc:
         raise conversion_error("tflite", exc, wrapper, example) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tflite-") as tmp:
@@ -153,3 +156,22 @@ def export_tflite(model: nn.Module, spec, precision: str, calibration: Calibrati
         os.replace(staged, out)
     return out
 
+
+
+def write_metadata(path: Path, meta: dict) -> None:
+    """Embed ``meta`` as a flatbuffer ``Model.metadata`` entry ``edgesal`` (atomic rewrite)."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(path.read_bytes()))
+    model.metadata = [m for m in (model.metadata or []) if (m.name or b"").decode() != KEY]
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = KEY
+    entry.buffer = len(model.buffers) - 1
+    model.metadata.append(entry)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(flatbuffer_utils.convert_object_to_bytearray(model))

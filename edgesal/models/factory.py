@@ -19,8 +19,9 @@ from edgesal.errors import EdgesalError
 from edgesal.models.checkpoint import load_checkpoint
 from edgesal.models.registry import ModelSpec, build_model, get_spec, list_models
 from edgesal.models.shipped import SHIPPED, shipped_path
+from edgesal.runtimes.formats import BY_SUFFIX
 
-ARTEFACT_SUFFIXES = (".onnx", ".tflite", ".xml")
+ARTEFACT_SUFFIXES = tuple(BY_SUFFIX)  # every export target's loadable file
 
 
 @dataclass(frozen=True)

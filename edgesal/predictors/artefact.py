@@ -17,6 +17,7 @@ from edgesal.errors import EdgesalError
 from edgesal.predictors.base import Predictor
 from edgesal.predictors.registry import register_file_loader
 from edgesal.predictors.torch_model import output_to_map, preprocess
+from edgesal.runtimes.formats import EXPORT_FORMATS
 
 
 class ArtefactPredictor(Predictor):
@@ -57,5 +58,5 @@ def _load(path: Path, num_threads: int | None = None, **_: object) -> Predictor:
     return ArtefactPredictor(path, num_threads)
 
 
-for _suffix in (".onnx", ".tflite", ".xml"):
-    register_file_loader(_suffix)(_load)
+for _format in EXPORT_FORMATS.values():
+    register_file_loader(_format.suffix)(_load)

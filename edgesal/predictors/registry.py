@@ -1,16 +1,16 @@
 """Name → predictor factory table, and file-suffix → loader table.
 
 Baselines register here by name; trained edgesal models (``edgesal.models``) and exported
-artefacts (``.onnx``, ``.tflite``, ``.xml``) are resolved through the same
+artefacts (one loader per suffix of the export format table) are resolved through the same
 ``load_predictor`` entry point.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from edgesal.errors import EdgesalError
 from edgesal.predictors.base import Predictor
@@ -58,6 +58,11 @@ def register_name_resolver(resolver: Callable[[str], Callable[..., Predictor] | 
 def list_predictors() -> dict[str, str]:
     """Registered names → descriptions."""
     return {name: entry.description for name, entry in sorted(_PREDICTORS.items())}
+
+
+def file_suffixes() -> list[str]:
+    """Model-file suffixes ``load_predictor`` has a loader for."""
+    return sorted(_FILE_LOADERS)
 
 
 def known_names() -> list[str]:

@@ -68,13 +68,14 @@ def resolve_model(model: str | nn.Module, spec: ModelSpec | None = None) -> tupl
         if spec is None:
             raise EdgesalError("pass the ModelSpec together with a model object")
         return model, spec, {"name": spec.name, "path": None, "sha256": None}
-    from edgesal.model_info import resolve_torch_model
+    from edgesal.models.factory import create_model, model_source
 
-    m, s, meta = resolve_torch_model(str(model))
-    if m is None:
-        raise EdgesalError(f"cannot prune {model!r}: give an edgesal checkpoint (.pt) or an architecture name")
-    info = {"name": meta.get("name", s.name), "path": meta.get("path"), "sha256": meta.get("sha256")}
-    return m, s, info
+    source = model_source(str(model))
+    if source is None or not source.is_torch:
+        raise EdgesalError(f"cannot prune {model!r}: give an edgesal checkpoint (.pt), a shipped name or an "
+                           "architecture name")
+    loaded = create_model(str(model))
+    return loaded.model, loaded.spec, loaded.source
 
 
 def _read_state(cfg: PruneConfig, state_path: Path) -> tuple[dict, dict]:

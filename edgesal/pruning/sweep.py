@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-import time
 import warnings
+from functools import partial
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -34,6 +33,7 @@ from edgesal.models.registry import ModelSpec
 from edgesal.pruning.config import snapshot_label
 from edgesal.pruning.prune import prune_model, resolve_model
 from edgesal.pruning.steps import Objective, finetune, prune_batches
+from edgesal.runtimes.timing import median_latency
 from edgesal.training.arrays import load_training_arrays
 
 TABLE_KEYS = ("method", "beta", "pruned_maps", "gflops", "mparams", "latency_ms", "auc_judd", "nss", "cc", "ll")
@@ -63,15 +63,7 @@ def measure_onnx_latency(model: nn.Module, input_hw: tuple[int, int], runs: int 
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        feed = {"image": x.numpy()}
-        for _ in range(warmup):
-            sess.run(None, feed)
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            sess.run(None, feed)
-            times.append((time.perf_counter() - t) * 1e3)
-    return float(np.median(times))
+        return median_latency(partial(sess.run, None, {"image": x.numpy()}), runs=runs, warmup=warmup)
 
 
 def evaluate_model(model: nn.Module, spec: ModelSpec, data: str, split: str, limit: int | None) -> dict:

@@ -1,4 +1,4 @@
-"""Inference runtimes (onnxruntime, LiteRT, OpenVINO) behind one interface.
+"""The runtime layer: inference runtimes (onnxruntime, LiteRT, OpenVINO) behind one interface.
 
     session = load_runtime("model.tflite", num_threads=1)
     out = session.run(batch)      # (B, 3, H, W) normalised float32 → (B, 1, H, W) float32
@@ -6,38 +6,35 @@
     session.runtime_name          # "onnxruntime" | "litert" | "openvino"
     session.input_hw, session.layout
 
-See :mod:`edgesal.runtimes.base` for the contract.
+The same code runs in-process and on devices: every module here needs only numpy, the
+standard library and (imported on use) the runtime's own wheel, keeps Python 3.8 syntax and
+imports nothing from edgesal but its error type (when edgesal is there). ``edgesal bench``
+ships this package to a device and runs :mod:`~edgesal.runtimes.runner` there.
+
+- :mod:`~edgesal.runtimes.formats`: the table of export formats (one row per target);
+- :mod:`~edgesal.runtimes.base`: the session contract; one module per runtime;
+- :mod:`~edgesal.runtimes.files` / :mod:`~edgesal.runtimes.metadata`: file validation, metadata;
+- :mod:`~edgesal.runtimes.timing`: the one (interleaved) latency timer;
+- :mod:`~edgesal.runtimes.runner` / :mod:`~edgesal.runtimes.device_info`: the device side of bench.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-from edgesal.errors import EdgesalError
-from edgesal.runtimes.base import RuntimeSession, TensorInfo
-
-#: file suffix → "module:class" (imported on first use: OpenVINO is an optional extra)
-RUNTIMES: dict[str, str] = {
-    ".onnx": "edgesal.runtimes.onnxruntime:OnnxRuntimeSession",
-    ".tflite": "edgesal.runtimes.litert:LiteRTSession",
-    ".xml": "edgesal.runtimes.openvino:OpenVINOSession",
-}
+from .base import RuntimeSession, TensorInfo
+from .errors import EdgesalError
+from .files import model_path
+from .formats import BY_SUFFIX
 
 
 def load_runtime(path: str | Path, num_threads: int = 1) -> RuntimeSession:
-    """Open an exported artefact in its runtime (validated: exists, right format)."""
-    path = Path(path)
-    if path.is_dir():  # an OpenVINO artefact folder: the .xml inside
-        xmls = sorted(path.glob("*.xml"))
-        if len(xmls) != 1:
-            raise EdgesalError(f"{path}: expected one .xml in the folder, found {len(xmls)}")
-        path = xmls[0]
-    key = path.suffix.lower()
-    if key not in RUNTIMES:
-        raise EdgesalError(f"no runtime for {path.name!r}: expected one of {', '.join(RUNTIMES)}")
-    module, cls = RUNTIMES[key].split(":")
-    return getattr(importlib.import_module(module), cls)(path, num_threads=num_threads)
+    """Open an exported artefact (file or OpenVINO folder) in its runtime, validated."""
+    path = model_path(path)
+    fmt = BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise EdgesalError(f"no runtime for {path.name!r}: expected one of {', '.join(BY_SUFFIX)}")
+    return fmt.session_class()(path, num_threads=num_threads)
 
 
-__all__ = ["RUNTIMES", "RuntimeSession", "TensorInfo", "load_runtime"]
+__all__ = ["RuntimeSession", "TensorInfo", "load_runtime"]

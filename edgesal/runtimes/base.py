@@ -1,23 +1,34 @@
-"""One interface over the inference runtimes: ``load_runtime(path) -> RuntimeSession``.
+"""One interface over the inference runtimes, in-process and on a device.
 
 ``session.run(batch)`` takes what the torch model takes — a float32 NCHW batch
 (B, 3, H, W), already normalised ``(x − mean) / std`` — and returns what the torch model
 returns: float32 (B, 1, H, W) in the model's output semantics (``metadata["output_kind"]``:
 natural-log density, or sigmoid logits). Layout (NHWC) and int8 input/output quantisation
-are handled inside, from the model's own tensor descriptions. Backends implement only
-``_describe_io`` and ``_invoke``.
+are handled inside, from the model's own tensor descriptions. For timing, the same steps
+are exposed separately: ``prepare`` (NCHW float32 → the model's input), ``invoke`` (the
+runtime call alone) and ``maps`` (NCHW → (N, H, W) float32 maps).
+
+Backends implement ``_open``, ``_describe_io``, ``invoke`` and ``read_metadata``. Third-party
+models are accepted too: symbolic dimensions take the ``input_hw`` hint, extra inputs get
+a constant filler.
+
+This module is part of the device-side runtime layer: numpy + standard library, Python 3.8.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
-from edgesal.errors import EdgesalError
+from .errors import EdgesalError
+from .files import validate_model_file
+from .metadata import read_metadata
 
 
 @dataclass(frozen=True)
@@ -41,37 +52,112 @@ def error_line(exc: Exception, noise: re.Pattern | None = None) -> str:
     return next((line.strip() for line in lines if line.strip()), type(exc).__name__)
 
 
-def infer_layout(shape: tuple[int, ...]) -> str:
-    """``nchw`` for (1, 3, H, W), ``nhwc`` for (1, H, W, 3) image inputs."""
-    if len(shape) == 4 and shape[1] == 3 and shape[3] != 3:
-        return "nchw"
-    if len(shape) == 4 and shape[3] == 3:
-        return "nhwc"
-    raise EdgesalError(f"unexpected model input shape {list(shape)}: expected 1×3×H×W or 1×H×W×3")
+def import_runtime(module: str, extra: str, what: str) -> ModuleType:
+    """Import a runtime library or raise a one-line error naming ``pip install 'edgesal[extra]'``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise EdgesalError(f"{what} is not installed ({exc.name or module}): pip install 'edgesal[{extra}]'") from None
 
 
-class RuntimeSession(ABC):
-    """A loaded artefact; see the module docstring for the ``run`` contract."""
+def infer_layout(shape: Sequence[int]) -> str:
+    """``nhwc`` when the last axis looks like channels (1 or 3) and the second does not; else ``nchw``."""
+    return "nhwc" if len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (1, 3) else "nchw"
 
-    runtime_name: str = "runtime"
 
-    def __init__(self, path: Path, metadata: dict):
-        self.path = path
-        self.metadata = metadata
+def static_dims(shape: Sequence, hw: Sequence[int] | None = None) -> tuple[int, ...]:
+    """Replace symbolic/unknown dims (batch → 1; spatial → ``hw`` when given)."""
+    dims = [int(d) if isinstance(d, (int, np.integer)) and d > 0 else None for d in shape]
+    if dims and dims[0] is None:
+        dims[0] = 1
+    if None in dims and hw and len(dims) == 4:
+        h_axis, w_axis = (1, 2) if dims[-1] in (1, 3) else (2, 3)
+        dims[h_axis] = dims[h_axis] or int(hw[0])
+        dims[w_axis] = dims[w_axis] or int(hw[1])
+    if None in dims:
+        raise EdgesalError(f"input shape {list(shape)} is dynamic; give input_hw in the metadata")
+    return tuple(dims)
+
+
+def known_dims(shape: Sequence) -> tuple[int, ...]:
+    """A shape with symbolic/unknown dims as -1 (for outputs: nothing is fed there)."""
+    return tuple(int(d) if isinstance(d, (int, np.integer)) and d > 0 else -1 for d in shape)
+
+
+def image_input(inputs: list, shape_of) -> object:
+    """The image input among a model's inputs: the first 4-D one (else the first)."""
+    return next((i for i in inputs if len(shape_of(i)) == 4), inputs[0])
+
+
+def filler(shape: Sequence[int], dtype) -> np.ndarray:
+    """A constant value for a non-image input (zeros; a placeholder for string tensors)."""
+    if np.dtype(dtype).kind in "SUO":
+        return np.full([int(d) for d in shape], b"input.jpg", dtype=object)
+    return np.zeros([int(d) for d in shape], dtype=dtype)
+
+
+def as_maps(out: np.ndarray) -> np.ndarray:
+    """A model output → (N, H, W) float32 maps (drops a singleton channel, NCHW or NHWC)."""
+    out = np.asarray(out, dtype=np.float32)
+    if out.ndim == 4:
+        out = out[..., 0] if out.shape[-1] == 1 and out.shape[1] != 1 else out[:, 0]
+    elif out.ndim == 2:
+        out = out[None]
+    return out
+
+
+class RuntimeSession:
+    """A loaded model; see the module docstring for the ``run`` contract.
+
+    ``metadata=None`` reads the edgesal metadata embedded in the file (in-process); the
+    device runner passes what the host knows instead (``layout``, ``input_hw``).
+    """
+
+    runtime_name = "runtime"
+
+    def __init__(self, path: str | Path, num_threads: int = 1, metadata: dict | None = None):
+        self.path = self._check(path)
+        self._open(num_threads)
+        self.metadata = read_metadata(self.path) if metadata is None else metadata
         self.input_info, self.output_info = self._describe_io()
-        self.layout = metadata.get("layout") or infer_layout(self.input_info.shape)
-        h, w = (self.input_info.shape[2:4] if self.layout == "nchw" else self.input_info.shape[1:3])
-        self.input_hw = (int(h), int(w))
+        shape = self.input_info.shape
+        self.layout = self.metadata.get("layout") or infer_layout(shape)
+        self.nchw_shape = (shape[0], shape[3], shape[1], shape[2]) if self.layout == "nhwc" else tuple(shape)
+        self.input_hw = (int(self.nchw_shape[2]), int(self.nchw_shape[3]))
 
-    @abstractmethod
+    def _check(self, path: str | Path) -> Path:
+        """The model file, validated before the runtime sees it."""
+        return validate_model_file(path)
+
+    def _open(self, num_threads: int) -> None:
+        """Load ``self.path`` in the runtime (one-line EdgesalError if it cannot)."""
+        raise NotImplementedError
+
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
-        """The model's (single) input and output tensors."""
+        """The model's image input and (first) output, with static shapes."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def _invoke(self, x: np.ndarray) -> np.ndarray:
-        """Run one sample already in the model's input layout and dtype."""
+    def invoke(self, prepared):
+        """The runtime call alone: one prepared input → the raw output."""
+        raise NotImplementedError
 
-    def _encode(self, x: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def read_metadata(path: Path) -> dict:
+        """The edgesal metadata JSON embedded in ``path`` ({} if none)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def load_library() -> object:
+        """Import the runtime library (what a model loads with), e.g. before measuring memory."""
+        raise NotImplementedError
+
+    @property
+    def hw_hint(self) -> Sequence[int] | None:
+        """``input_hw`` from the metadata, for models with symbolic spatial dimensions."""
+        return self.metadata.get("input_hw")
+
+    def prepare(self, x: np.ndarray):
+        """NCHW float32 → the model's input layout, dtype and quantisation."""
         if self.layout == "nhwc":
             x = x.transpose(0, 2, 3, 1)
         info = self.input_info
@@ -80,14 +166,19 @@ class RuntimeSession(ABC):
             x = np.clip(np.round(x / info.scale) + info.zero_point, lo, hi)
         return np.ascontiguousarray(x.astype(info.dtype))
 
-    def _decode(self, y: np.ndarray) -> np.ndarray:
+    def _to_nchw(self, y: np.ndarray) -> np.ndarray:
+        """A raw output → float32, dequantised, NCHW."""
         info = self.output_info
-        y = y.astype(np.float32)
+        y = np.asarray(y).astype(np.float32)
         if info.quantized:
             y = (y - info.zero_point) * info.scale
         if self.layout == "nhwc" and y.ndim == 4:
             y = y.transpose(0, 3, 1, 2)
-        return y.reshape(1, 1, *self.input_hw)
+        return y
+
+    def maps(self, x: np.ndarray) -> np.ndarray:
+        """NCHW float32 input (batch of one) → (N, H, W) float32 output maps."""
+        return as_maps(self._to_nchw(self.invoke(self.prepare(x))))
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """(B, 3, H, W) float32 normalised → (B, 1, H, W) float32 (see module docstring)."""
@@ -95,7 +186,8 @@ class RuntimeSession(ABC):
         if batch.ndim != 4 or batch.shape[1] != 3 or tuple(batch.shape[2:]) != self.input_hw:
             raise EdgesalError(f"{self.path.name} expects a (B, 3, {self.input_hw[0]}, {self.input_hw[1]}) "
                                f"float32 batch, got {list(batch.shape)}")
-        return np.concatenate([self._decode(self._invoke(self._encode(x[None]))) for x in batch])
+        return np.concatenate([self._to_nchw(self.invoke(self.prepare(x[None]))).reshape(1, 1, *self.input_hw)
+                               for x in batch])
 
     def describe(self) -> dict:
         """Runtime facts for reports."""

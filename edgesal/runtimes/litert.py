@@ -1,34 +1,49 @@
-"""LiteRT (TFLite) interpreter wrapper with model-file validation, and its RuntimeSession."""
+"""LiteRT (TFLite) interpreter wrapper with model-file validation, and its RuntimeSession.
+
+Part of the device-side runtime layer: numpy + a TFLite interpreter — ``ai-edge-litert``, or
+on boards with old Pythons ``tflite-runtime`` / TensorFlow's ``tf.lite``.
+"""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from edgesal.errors import EdgesalError
-from edgesal.runtimes.base import RuntimeSession, TensorInfo, error_line
-from edgesal.runtimes.signatures import validate_model_file
+from .base import RuntimeSession, TensorInfo, error_line, filler, image_input
+from .errors import EdgesalError
+from .files import validate_model_file
+from .metadata import KEY
+
+
+def interpreter_class() -> type:
+    """The TFLite ``Interpreter`` of whichever package is installed."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError:
+            try:
+                from tensorflow.lite import Interpreter  # type: ignore
+            except ImportError:
+                raise EdgesalError("LiteRT is missing: pip install 'edgesal[tflite]'") from None
+    return Interpreter
 
 
 class LiteRTModel:
     """A loaded .tflite model: named inputs in, named tensors out."""
 
     def __init__(self, path: str | Path, num_threads: int = 1, preserve_all_tensors: bool = False):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as exc:  # pragma: no cover - core dependency
-            raise EdgesalError("LiteRT is missing: pip install 'edgesal[tflite]'") from exc
+        interpreter = interpreter_class()
         self.path = validate_model_file(path)
         try:  # a truncated or corrupt FlatBuffer passes the header check but not the interpreter
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # preserve_all_tensors warns it is a debug option
-                self.interpreter = Interpreter(
-                    model_path=str(self.path),
-                    num_threads=num_threads,
-                    experimental_preserve_all_tensors=preserve_all_tensors,
-                )
+                options = {"experimental_preserve_all_tensors": True} if preserve_all_tensors else {}
+                self.interpreter = interpreter(model_path=str(self.path), num_threads=num_threads, **options)
             self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise EdgesalError(f"LiteRT cannot load {self.path}: {error_line(exc)}") from None
@@ -57,13 +72,18 @@ class LiteRTSession(RuntimeSession):
 
     runtime_name = "litert"
 
-    def __init__(self, path: str | Path, num_threads: int = 1):
-        from edgesal.runtimes.metadata import read_metadata
+    @staticmethod
+    def load_library() -> object:
+        return interpreter_class()
 
-        self.model = LiteRTModel(path, num_threads=num_threads)
-        self._input = next(iter(self.model.inputs.values()))
+    def _open(self, num_threads: int) -> None:
+        self.model = LiteRTModel(self.path, num_threads=num_threads)
+        inputs = list(self.model.inputs.values())
+        self._input = image_input(inputs, lambda d: d["shape"])
+        for d in inputs:  # other inputs (e.g. a file-name string) get a constant filler once
+            if d["index"] != self._input["index"]:
+                self.model.interpreter.set_tensor(d["index"], filler(d["shape"], d["dtype"]))
         self._output = next(iter(self.model.outputs.values()))
-        super().__init__(self.model.path, read_metadata(self.model.path))
 
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
         def info(d: dict) -> TensorInfo:
@@ -72,8 +92,25 @@ class LiteRTSession(RuntimeSession):
 
         return info(self._input), info(self._output)
 
-    def _invoke(self, x: np.ndarray) -> np.ndarray:
+    def invoke(self, prepared: np.ndarray) -> np.ndarray:
         interp = self.model.interpreter
-        interp.set_tensor(self._input["index"], x)
+        interp.set_tensor(self._input["index"], prepared)
         interp.invoke()
         return interp.get_tensor(self._output["index"]).copy()
+
+    @staticmethod
+    def read_metadata(path: Path) -> dict:
+        from ai_edge_litert import schema_py_generated as schema
+
+        buf = path.read_bytes()
+        model = schema.Model.GetRootAs(buf, 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() and entry.Name().decode() == KEY:
+                buffer = model.Buffers(entry.Buffer())
+                if buffer.Offset() > 1:  # large models keep buffers after the flatbuffer
+                    data = buf[buffer.Offset():buffer.Offset() + buffer.Size()]
+                else:
+                    data = buffer.DataAsNumpy().tobytes()
+                return json.loads(data.decode())
+        return {}

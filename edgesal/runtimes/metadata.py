@@ -1,116 +1,28 @@
 """The edgesal metadata dict inside artefacts: one JSON document per file, key ``edgesal``.
 
+Where each format keeps it is the business of its session class (``read_metadata``, in this
+package) and of its converter module (``write_metadata``, in ``edgesal.export``):
+
 - ONNX: ``ModelProto.metadata_props`` entry ``edgesal``.
 - TFLite: a flatbuffer ``Model.metadata`` entry named ``edgesal`` whose buffer holds the
   UTF-8 JSON (readable from Kotlin/Java with the FlatBuffers TFLite schema classes).
 - OpenVINO: ``rt_info`` entry ``edgesal`` in the ``.xml``.
 
 Readers return ``{}`` when a file has no edgesal metadata (e.g. a third-party model).
-Writers rewrite the file atomically.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from edgesal.atomic import atomic_path
-from edgesal.errors import EdgesalError
-from edgesal.export.formats import PRECISIONS
-from edgesal.optional import import_optional
+from .errors import EdgesalError
+from .formats import BY_SUFFIX, PRECISIONS
 
 KEY = "edgesal"
 OUTPUT_KINDS = ("log_density", "sigmoid")  # the keys of edgesal.export.metadata.OUTPUT_SEMANTICS
-
-
-def _read_onnx(path: Path) -> dict:
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    props = {p.key: p.value for p in model.metadata_props}
-    return json.loads(props[KEY]) if KEY in props else {}
-
-
-def _write_onnx(path: Path, meta: dict) -> None:
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    kept = [p for p in model.metadata_props if p.key != KEY]
-    del model.metadata_props[:]
-    model.metadata_props.extend(kept)
-    model.metadata_props.add(key=KEY, value=json.dumps(meta))
-    with atomic_path(path) as tmp:
-        onnx.save(model, str(tmp))
-
-
-def _read_tflite(path: Path) -> dict:
-    from ai_edge_litert import schema_py_generated as schema
-
-    buf = path.read_bytes()
-    model = schema.Model.GetRootAs(buf, 0)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if entry.Name() and entry.Name().decode() == KEY:
-            buffer = model.Buffers(entry.Buffer())
-            if buffer.Offset() > 1:  # large models keep buffers after the flatbuffer
-                data = buf[buffer.Offset():buffer.Offset() + buffer.Size()]
-            else:
-                data = buffer.DataAsNumpy().tobytes()
-            return json.loads(data.decode())
-    return {}
-
-
-def _write_tflite(path: Path, meta: dict) -> None:
-    import numpy as np
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(path.read_bytes()))
-    model.metadata = [m for m in (model.metadata or []) if (m.name or b"").decode() != KEY]
-    buffer = schema.BufferT()
-    buffer.data = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    model.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = KEY
-    entry.buffer = len(model.buffers) - 1
-    model.metadata.append(entry)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(flatbuffer_utils.convert_object_to_bytearray(model))
-
-
-def _read_openvino(path: Path) -> dict:
-    ov = import_optional("openvino", "openvino", "OpenVINO")
-    model = ov.Core().read_model(str(path))
-    if not model.has_rt_info([KEY]):
-        return {}
-    return json.loads(model.get_rt_info([KEY]).astype(str))
-
-
-def _write_openvino(path: Path, meta: dict) -> None:
-    ov = import_optional("openvino", "openvino", "OpenVINO")
-    model = ov.Core().read_model(str(path))
-    model.set_rt_info(json.dumps(meta), [KEY])
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".meta-") as tmp:
-        staged = Path(tmp) / "model.xml"
-        ov.save_model(model, str(staged), compress_to_fp16=False)  # weights keep their stored type
-        staged.with_suffix(".bin").replace(path.with_suffix(".bin"))
-        staged.replace(path)
-
-
-_IO: dict[str, tuple[Callable[[Path], dict], Callable[[Path, dict], None]]] = {
-    ".onnx": (_read_onnx, _write_onnx),
-    ".tflite": (_read_tflite, _write_tflite),
-    ".xml": (_read_openvino, _write_openvino),
-}
-
-
-def _io(path: Path):
-    if path.suffix.lower() not in _IO:
-        raise EdgesalError(f"no metadata reader for {path.suffix!r} files (known: {', '.join(_IO)})")
-    return _IO[path.suffix.lower()]
 
 
 def _is_number(value) -> bool:
@@ -143,14 +55,11 @@ def check_metadata(meta: object, where: str | Path) -> dict:
 def read_metadata(path: str | Path) -> dict:
     """The edgesal metadata embedded in an artefact ({} if it has none), checked."""
     path = Path(path)
+    fmt = BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise EdgesalError(f"no metadata reader for {path.suffix!r} files (known: {', '.join(BY_SUFFIX)})")
     try:
-        meta = _io(path)[0](path)
+        meta = fmt.session_class().read_metadata(path)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EdgesalError(f"{path}: unreadable edgesal metadata ({exc})") from None
     return check_metadata(meta, path)
-
-
-def write_metadata(path: str | Path, meta: dict) -> None:
-    """Embed ``meta`` (JSON-serialisable) into the artefact, replacing earlier edgesal metadata."""
-    path = Path(path)
-    _io(path)[1](path, meta)

@@ -1,45 +1,68 @@
-"""onnxruntime backend of :class:`~edgesal.runtimes.base.RuntimeSession` (CPU)."""
+"""onnxruntime backend of :class:`~edgesal.runtimes.base.RuntimeSession` (CPU).
+
+Part of the device-side runtime layer: numpy + onnxruntime (``onnx`` only to read metadata).
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
-from edgesal.errors import EdgesalError
-from edgesal.runtimes.base import RuntimeSession, TensorInfo, error_line
-from edgesal.runtimes.signatures import validate_model_file
+from .base import (
+    RuntimeSession,
+    TensorInfo,
+    error_line,
+    filler,
+    image_input,
+    import_runtime,
+    known_dims,
+    static_dims,
+)
+from .errors import EdgesalError
+from .metadata import KEY
 
-_ORT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(uint8)": np.uint8,
-              "tensor(int8)": np.int8}
+_ORT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64,
+              "tensor(int32)": np.int32, "tensor(uint8)": np.uint8, "tensor(int8)": np.int8,
+              "tensor(bool)": np.bool_, "tensor(string)": np.object_}
 
 
 class OnnxRuntimeSession(RuntimeSession):
     runtime_name = "onnxruntime"
 
-    def __init__(self, path: str | Path, num_threads: int = 1):
-        import onnxruntime as ort
+    @staticmethod
+    def load_library() -> object:
+        return import_runtime("onnxruntime", "onnx", "onnxruntime")
 
-        from edgesal.runtimes.metadata import read_metadata
-
-        path = validate_model_file(path)
+    def _open(self, num_threads: int) -> None:
+        ort = self.load_library()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = num_threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise EdgesalError(f"onnxruntime cannot load {path}: {error_line(exc)}") from None
-        super().__init__(path, read_metadata(path))
+            raise EdgesalError(f"onnxruntime cannot load {self.path}: {error_line(exc)}") from None
 
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
-        def info(arg) -> TensorInfo:
-            return TensorInfo(tuple(int(d) for d in arg.shape), np.dtype(_ORT_TYPES.get(arg.type, np.float32)))
+        inputs = self.session.get_inputs()
+        image = image_input(inputs, lambda i: i.shape)
+        self._input_name = image.name
+        self._extra = {i.name: filler(static_dims(i.shape), _ORT_TYPES.get(i.type, np.float32))
+                       for i in inputs if i.name != image.name}
+        out = self.session.get_outputs()[0]
+        return (TensorInfo(static_dims(image.shape, self.hw_hint), np.dtype(_ORT_TYPES.get(image.type, np.float32))),
+                TensorInfo(known_dims(out.shape), np.dtype(_ORT_TYPES.get(out.type, np.float32))))
 
-        ins, outs = self.session.get_inputs(), self.session.get_outputs()
-        self._input_name = ins[0].name
-        return info(ins[0]), info(outs[0])
+    def invoke(self, prepared: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self._input_name: prepared, **self._extra})[0]
 
-    def _invoke(self, x: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self._input_name: x})[0]
+    @staticmethod
+    def read_metadata(path: Path) -> dict:
+        import onnx
+
+        model = onnx.load(str(path), load_external_data=False)
+        props = {p.key: p.value for p in model.metadata_props}
+        return json.loads(props[KEY]) if KEY in props else {}

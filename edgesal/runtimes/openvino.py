@@ -2,20 +2,22 @@
 
 Inference precision is pinned to f32 (``INFERENCE_PRECISION_HINT``): CPUs with bf16/fp16
 support would otherwise run an fp32 IR in lower precision and parity would depend on the
-machine.
+machine. Reads the IR (``.xml`` + ``.bin``) and, for ``edgesal bench``, ONNX files.
+
+Part of the device-side runtime layer: numpy + openvino (an optional extra).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 
-from edgesal.errors import EdgesalError
-from edgesal.optional import import_optional
-from edgesal.runtimes.base import RuntimeSession, TensorInfo, error_line
-from edgesal.runtimes.signatures import validate_model_file
+from .base import RuntimeSession, TensorInfo, error_line, import_runtime, known_dims, static_dims
+from .errors import EdgesalError
+from .metadata import KEY
 
 #: the C++ source location OpenVINO puts before (or on the line of) what went wrong
 _SOURCE_LOCATION = re.compile(r"^(Exception from |Check '.*' failed at )?\S+\.(cpp|hpp|h):\d+:?\s*")
@@ -29,28 +31,45 @@ def openvino_message(exc: Exception) -> str:
 class OpenVINOSession(RuntimeSession):
     runtime_name = "openvino"
 
-    def __init__(self, path: str | Path, num_threads: int = 1):
-        ov = import_optional("openvino", "openvino", "OpenVINO")
-        from edgesal.runtimes.metadata import read_metadata
+    @staticmethod
+    def load_library() -> object:
+        return import_runtime("openvino", "openvino", "OpenVINO")
 
-        path = validate_model_file(path)
-        core = ov.Core()
+    def _open(self, num_threads: int) -> None:
+        self._core = self.load_library().Core()
+        self._threads = num_threads
         try:
-            model = core.read_model(str(path))
-            self.compiled = core.compile_model(model, "CPU", {
-                "INFERENCE_NUM_THREADS": num_threads, "PERFORMANCE_HINT": "LATENCY",
-                "INFERENCE_PRECISION_HINT": "f32",
-            })
+            self._model = self._core.read_model(str(self.path))
         except RuntimeError as exc:
-            raise EdgesalError(f"OpenVINO cannot load {path}: {openvino_message(exc)}") from None
+            raise EdgesalError(f"OpenVINO cannot load {self.path}: {openvino_message(exc)}") from None
+
+    def _compile(self, shape: tuple[int, ...]) -> None:
+        port = self._model.inputs[0]
+        if not port.get_partial_shape().is_static:
+            self._model.reshape({port.any_name: list(shape)})
+        config = {"INFERENCE_NUM_THREADS": self._threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY",
+                  "INFERENCE_PRECISION_HINT": "f32"}
+        try:
+            self.compiled = self._core.compile_model(self._model, "CPU", config)
+        except RuntimeError as exc:
+            raise EdgesalError(f"OpenVINO cannot load {self.path}: {openvino_message(exc)}") from None
         self.request = self.compiled.create_infer_request()
-        super().__init__(path, read_metadata(path))
 
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
-        def info(port) -> TensorInfo:
-            return TensorInfo(tuple(int(d) for d in port.get_shape()), np.dtype(port.get_element_type().to_dtype()))
+        partial = self._model.inputs[0].get_partial_shape()
+        shape = static_dims([d.get_length() if d.is_static else -1 for d in partial], self.hw_hint)
+        self._compile(shape)
+        out = self.compiled.output(0)
+        out_shape = known_dims([d.get_length() if d.is_static else -1 for d in out.get_partial_shape()])
+        return (TensorInfo(shape, np.dtype(self.compiled.input(0).get_element_type().to_dtype())),
+                TensorInfo(out_shape, np.dtype(out.get_element_type().to_dtype())))
 
-        return info(self.compiled.input(0)), info(self.compiled.output(0))
+    def invoke(self, prepared: np.ndarray) -> np.ndarray:
+        return self.request.infer({0: prepared})[self.compiled.output(0)].copy()
 
-    def _invoke(self, x: np.ndarray) -> np.ndarray:
-        return self.request.infer({0: x})[self.compiled.output(0)].copy()
+    @staticmethod
+    def read_metadata(path: Path) -> dict:
+        model = OpenVINOSession.load_library().Core().read_model(str(path))
+        if not model.has_rt_info([KEY]):
+            return {}
+        return json.loads(model.get_rt_info([KEY]).astype(str))

@@ -10,6 +10,7 @@ p95 — median falls back to the mean on old builds); no output maps, hence no p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -19,8 +20,8 @@ from pathlib import Path
 from edgesal.bench.artefact import Artefact
 from edgesal.bench.benchmark_model import parse_benchmark_output
 from edgesal.bench.devices.base import BenchJob, Device, DeviceOptions, last_line, run_process
-from edgesal.bench.runner import parse_cpuinfo
 from edgesal.errors import EdgesalError
+from edgesal.runtimes.device_info import parse_cpuinfo
 
 REMOTE_ROOT = "/data/local/tmp"
 _PROPS = {"manufacturer": "ro.product.manufacturer", "model": "ro.product.model",
@@ -123,9 +124,7 @@ class AdbDevice(Device):
 
     def close(self) -> None:
         if self._pushed:
-            try:
+            with contextlib.suppress(EdgesalError):
                 self._shell(f"rm -rf {self.remote_dir}")
-            except EdgesalError:
-                pass
             self._pushed.clear()
         super().close()

@@ -1,4 +1,4 @@
-"""The device interface, and the common part of devices that run ``runner.py`` with a Python."""
+"""The device interface, and the common part of devices that run the runner bundle with a Python."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from edgesal.bench import runner as runner_module
 from edgesal.bench.artefact import Artefact
+from edgesal.bench.bundle import BUNDLE_NAME, build_bundle
 from edgesal.errors import EdgesalError
-
-RUNNER = Path(runner_module.__file__)
+from edgesal.runtimes.runner import decode_maps, parse_result
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ class Device(ABC):
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    def __enter__(self) -> "Device":
+    def __enter__(self) -> Device:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -98,21 +97,14 @@ class Device(ABC):
         raise EdgesalError(f"{self.name} cannot return output maps (no parity check there)")
 
 
-def parse_runner_output(stdout: str) -> dict | None:
-    """The runner's result: the JSON after the last ``EDGESAL_RESULT`` marker line."""
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(runner_module.RESULT_MARKER):
-            return json.loads(line[len(runner_module.RESULT_MARKER):])
-    return None
-
-
 def last_line(text: str) -> str:
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     return lines[-1] if lines else "no output"
 
 
 class RunnerDevice(Device):
-    """A device that runs ``runner.py`` with a Python: subclasses say how to copy and execute."""
+    """A device that runs the runner bundle (:mod:`edgesal.bench.bundle`: the runtime layer,
+    zipped) with a Python: subclasses say how to copy and execute."""
 
     def __init__(self, address: str, options: DeviceOptions):
         super().__init__(address, options)
@@ -133,6 +125,12 @@ class RunnerDevice(Device):
     def _extra_job(self) -> dict:
         return {}
 
+    @property
+    def bundle(self) -> Path:
+        """The runner bundle, built once per device in its temp folder."""
+        path = self.tmp / BUNDLE_NAME
+        return path if path.exists() else build_bundle(self.tmp)
+
     def stage(self, files: list[Path]) -> str:
         key = files[0].resolve()
         if key not in self._staged:
@@ -141,9 +139,9 @@ class RunnerDevice(Device):
 
     def call(self, job: dict) -> dict:
         """Run the runner with ``job``; its result, or a one-line EdgesalError."""
-        argv = [*self._python(), self.stage([RUNNER])]
+        argv = [*self._python(), self.stage([self.bundle])]
         proc = self._execute(argv, json.dumps({**job, **self._extra_job()}))
-        result = parse_runner_output(proc.stdout)
+        result = parse_result(proc.stdout)
         if result is None:
             why = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
             raise EdgesalError(f"{self.name}: runner failed ({why}): {last_line(proc.stderr or proc.stdout)}")
@@ -181,7 +179,7 @@ class RunnerDevice(Device):
         np.save(path, np.asarray(inputs, dtype=np.float32))
         result = self.call({"mode": "outputs", "models": self._models([model]), "threads": [1],
                             "inputs_npy": self.stage([path])})
-        return runner_module.decode_maps(result)
+        return decode_maps(result)
 
 
 def run_process(argv: list[str], stdin: str | None, timeout_s: float, what: str,

@@ -10,6 +10,7 @@ against a ``known_hosts`` in a temp folder (the user's own file is never modifie
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -92,9 +93,7 @@ class SshDevice(RunnerDevice):
 
     def close(self) -> None:
         if self._remote_dir is not None:
-            try:
+            with contextlib.suppress(EdgesalError):  # the board went away: nothing to clean that we can reach
                 self._ssh(f"rm -rf {shlex.quote(self._remote_dir)}")
-            except EdgesalError:
-                pass  # the board went away: nothing left to clean that we can reach
             self._remote_dir = None
         super().close()

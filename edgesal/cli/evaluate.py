@@ -6,6 +6,7 @@ import click
 
 from edgesal.atomic import write_json
 from edgesal.cli.params import OUTPUT_FILE, POSITIVE_INT, InputFolder
+from edgesal.cli.predict import SMOOTH_WEIGHT
 from edgesal.cli.tables import print_table
 from edgesal.errors import EdgesalError
 
@@ -30,14 +31,24 @@ def _title(data: str, split: str, seeded: bool) -> str:
 @click.option("--json", "json_out", default=None, type=OUTPUT_FILE, help="write the means as JSON")
 @click.option("--limit", default=None, type=POSITIVE_INT, help="only the first N images (N ≥ 1)")
 @click.option("--threads", default=1, show_default=True, type=POSITIVE_INT, help="inference threads")
+@click.option("--smooth", default=None, type=SMOOTH_WEIGHT,
+              help="video datasets: temporal EMA of the maps, weight of the newest frame in (0, 1]")
 def evaluate(data: str, split: str | None, model: str | None, maps_dir: str | None,
-             json_out: str | None, limit: int | None, threads: int) -> None:
-    """Score saliency predictions against human fixations (MIT-benchmark metrics)."""
-    from edgesal.evaluation import METRIC_KEYS, evaluate as run_evaluation, maps_dir_source, predictor_source
+             json_out: str | None, limit: int | None, threads: int, smooth: float | None) -> None:
+    """Score saliency predictions against human fixations (MIT-benchmark metrics; video datasets:
+    per-frame means and temporal stability, docs/video.md)."""
+    from edgesal.data.registry import dataset_kind
+    from edgesal.evaluation import METRIC_KEYS, maps_dir_source, predictor_source
+    from edgesal.evaluation import evaluate as run_evaluation
     from edgesal.predictors import load_predictor
 
     if (model is None) == (maps_dir is None):
         raise EdgesalError("give exactly one of --model or --maps")
+    if dataset_kind(data) == "video":
+        _evaluate_video(data, split, model, maps_dir, json_out, limit, threads, smooth)
+        return
+    if smooth is not None:
+        raise EdgesalError("--smooth applies to video datasets only")
     if model is not None:
         source = predictor_source(load_predictor(model, data=data, num_threads=threads))
         label = model
@@ -51,6 +62,32 @@ def evaluate(data: str, split: str | None, model: str | None, maps_dir: str | No
         ["model", "split", "n_images", "n_total", *keys],
         [[label, result.split, str(result.n_images), str(result.n_total), *(f"{result.means[k]:.4f}" for k in keys)]],
     )
+    if json_out:
+        write_json(json_out, {**result.to_json(), "model": label, "data": data})
+        click.echo(f"wrote {json_out}")
+
+
+def _evaluate_video(data: str, split: str | None, model: str | None, maps_dir: str | None,
+                    json_out: str | None, limit: int | None, threads: int, smooth: float | None) -> None:
+    """``evaluate`` on a video dataset: per-frame means over frames, plus stability."""
+    from edgesal.evaluation import maps_dir_source
+    from edgesal.predictors import load_predictor
+    from edgesal.video.evaluation import VIDEO_METRIC_KEYS, evaluate_video, model_source
+    from edgesal.video.frame_models import PerFrameModel
+
+    if model is not None:
+        predict, reset = model_source(PerFrameModel(load_predictor(model, num_threads=threads), smooth))
+        label = model + (f" (EMA {smooth:g})" if smooth is not None else "")
+    else:
+        if smooth is not None:
+            raise EdgesalError("--smooth needs --model (precomputed --maps are scored as they are)")
+        source = maps_dir_source(maps_dir)
+        predict, reset, label = (lambda sample: source(sample)[0]), (lambda: None), str(maps_dir)
+    result = evaluate_video(data, predict, reset, split=split, limit=limit)
+    print_table(f"{data} / {result.split} (video: per-frame means)",
+                ["model", "split", "n_videos", "n_frames", *VIDEO_METRIC_KEYS],
+                [[label, result.split, str(result.n_videos), str(result.n_frames),
+                  *(f"{result.means[k]:.4f}" for k in VIDEO_METRIC_KEYS)]])
     if json_out:
         write_json(json_out, {**result.to_json(), "model": label, "data": data})
         click.echo(f"wrote {json_out}")

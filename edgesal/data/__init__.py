@@ -6,7 +6,7 @@ layout); every loader returns :class:`Sample` objects (see :mod:`edgesal.data.ba
 
 # Registration order = auto-detection order (generic first: a fixations.csv wins).
 from . import generic, osie, scene, mit1003, cat2000, salicon  # noqa: F401  # isort: skip
-from .base import Sample, SaliencyDataset
+from .base import SaliencyDataset, Sample
 from .common import FixationDataset
 from .density import density_from_fixations, load_density_map
 from .images import load_rgb
@@ -17,8 +17,8 @@ from .splits import SplitDataset, make_split, write_split_manifest
 __all__ = [
     "DataWarning",
     "FixationDataset",
-    "Sample",
     "SaliencyDataset",
+    "Sample",
     "SplitDataset",
     "density_from_fixations",
     "list_datasets",
@@ -29,3 +29,6 @@ __all__ = [
     "register_dataset",
     "write_split_manifest",
 ]
+
+# Video datasets register here too (kind="video"); edgesal.video imports PyAV only when a video opens.
+from edgesal.video import datasets as _video_datasets  # noqa: F401  # isort: skip

@@ -4,47 +4,51 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from edgesal.errors import EdgesalError
 from edgesal.paths import shared_roots
 
 from .base import SaliencyDataset
 
+
 @dataclass(frozen=True)
 class DatasetEntry:
-    """A registered loader: its class, default folder name and whether it auto-detects."""
+    """A registered loader: its class, default folder name, whether it auto-detects, and its kind
+    (``"image"``: a :class:`SaliencyDataset`; ``"video"``: an ``edgesal.video`` dataset)."""
 
     name: str
     cls: type
     folder: str
     autodetect: bool
+    kind: str = "image"
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
 
 
-def register_dataset(name: str, *, folder: str | None = None, autodetect: bool = True) -> Callable[[type], type]:
+def register_dataset(name: str, *, folder: str | None = None, autodetect: bool = True,
+                     kind: str = "image") -> Callable[[type], type]:
     """Class decorator: make a loader available as ``open_dataset(name)``.
 
     ``folder`` is the directory name looked up under the data roots (default: ``name``);
     ``autodetect`` lets :func:`open_dataset` pick this class for a folder whose layout its
-    ``matches(root)`` classmethod recognises.
+    ``matches(root)`` classmethod recognises; ``kind`` is ``"image"`` or ``"video"``.
     """
     key = name.lower()
 
     def decorate(cls: type) -> type:
-        _REGISTRY[key] = DatasetEntry(key, cls, folder or key, autodetect)
+        _REGISTRY[key] = DatasetEntry(key, cls, folder or key, autodetect, kind)
         return cls
 
     return decorate
 
 
-def list_datasets() -> list[str]:
-    """Registered dataset names, sorted."""
-    return sorted(_REGISTRY)
+def list_datasets(kind: str | None = "image") -> list[str]:
+    """Registered dataset names of ``kind`` (``None``: every kind), sorted."""
+    return sorted(n for n, e in _REGISTRY.items() if kind is None or e.kind == kind)
 
 
 def env_var(name: str) -> str:
@@ -91,12 +95,13 @@ def resolve_dataset_dir(name: str) -> Path:
     )
 
 
-def detect_layout(root: Path) -> type:
-    """The loader class whose layout ``root`` matches, in registration order."""
-    for entry in _REGISTRY.values():
-        if entry.autodetect and entry.cls.matches(root):
+def detect_layout(root: Path, kind: str | None = "image") -> type:
+    """The loader class of ``kind`` (``None``: any) whose layout ``root`` matches, in registration order."""
+    entries = [e for e in _REGISTRY.values() if e.autodetect and (kind is None or e.kind == kind)]
+    for entry in entries:
+        if entry.cls.matches(root):
             return entry.cls
-    expected = "; ".join(e.cls.layout for e in _REGISTRY.values() if e.autodetect and e.cls.layout)
+    expected = "; ".join(e.cls.layout for e in entries if e.cls.layout)
     raise EdgesalError(f"{root}: unrecognised dataset layout; expected one of: {expected}")
 
 
@@ -104,8 +109,21 @@ def _looks_like_path(text: str) -> bool:
     return any(sep in text for sep in ("/", "\\")) or text.startswith((".", "~"))
 
 
+def dataset_kind(name_or_dir: str | os.PathLike) -> str | None:
+    """``"image"`` or ``"video"`` for a registered name or a folder in a known layout, else None."""
+    text = os.fspath(name_or_dir).strip()
+    entry = _REGISTRY.get(text.lower()) or next(
+        (e for e in _REGISTRY.values() if e.folder.lower() == text.lower()), None)
+    if entry is not None and not _looks_like_path(text):
+        return entry.kind
+    root = Path(text).expanduser()
+    if text and root.is_dir():
+        return next((e.kind for e in _REGISTRY.values() if e.autodetect and e.cls.matches(root)), None)
+    return None
+
+
 def _unknown_name(text: str) -> EdgesalError:
-    names = list_datasets()
+    names = list_datasets(kind=None)
     close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else "."
     return EdgesalError(f"unknown dataset {text!r}{hint} Known: {', '.join(names)} (or pass a dataset folder)")
@@ -127,6 +145,9 @@ def open_dataset(name_or_dir: str | os.PathLike, split: str | None = None, sigma
     by_folder = {e.folder.lower(): n for n, e in _REGISTRY.items()}
     if not _looks_like_path(text) and (key in _REGISTRY or key in by_folder):
         name = key if key in _REGISTRY else by_folder[key]
+        if _REGISTRY[name].kind != "image":
+            raise EdgesalError(f"{name!r} is a {_REGISTRY[name].kind} dataset: use it where video data is "
+                               "accepted (edgesal evaluate, edgesal.video.open_video_dataset)")
         dataset = _REGISTRY[name].cls(resolve_dataset_dir(name), sigma_px)
     else:
         root = Path(text).expanduser()

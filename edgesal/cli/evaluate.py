@@ -44,6 +44,8 @@ def evaluate(data: str, split: str | None, model: str | None, maps_dir: str | No
 
     if (model is None) == (maps_dir is None):
         raise EdgesalError("give exactly one of --model or --maps")
+    import edgesal.video.datasets  # noqa: F401  (video dataset formats register themselves)
+
     if dataset_kind(data) == "video":
         _evaluate_video(data, split, model, maps_dir, json_out, limit, threads, smooth)
         return

@@ -30,5 +30,3 @@ __all__ = [
     "write_split_manifest",
 ]
 
-# Video datasets register here too (kind="video"); edgesal.video imports PyAV only when a video opens.
-from edgesal.video import datasets as _video_datasets  # noqa: F401  # isort: skip

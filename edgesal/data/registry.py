@@ -51,6 +51,11 @@ def list_datasets(kind: str | None = "image") -> list[str]:
     return sorted(n for n, e in _REGISTRY.items() if kind is None or e.kind == kind)
 
 
+def dataset_entry(name: str) -> DatasetEntry | None:
+    """The registry entry of dataset ``name`` (any kind, case-insensitive), or None."""
+    return _REGISTRY.get(name.strip().lower())
+
+
 def env_var(name: str) -> str:
     """The environment variable that points at dataset ``name`` (``EDGESAL_DATA_OSIE``)."""
     return "EDGESAL_DATA_" + "".join(c if c.isalnum() else "_" for c in name.upper())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edgesal.data.registry import _REGISTRY, detect_layout, resolve_dataset_dir
+from edgesal.data.registry import dataset_entry, detect_layout, resolve_dataset_dir
 from edgesal.errors import EdgesalError
 
 from . import frame_folders, gaze_files, simulated  # noqa: F401  (registration)
@@ -16,7 +16,7 @@ def open_video_dataset(name_or_dir: str | os.PathLike, split: str | None = None,
                        sigma_px: float | None = None) -> VideoDataset:
     """A registered video dataset by name, or a folder in a known video layout, restricted to ``split``."""
     text = os.fspath(name_or_dir).strip()
-    entry = _REGISTRY.get(text.lower())
+    entry = dataset_entry(text)
     if entry is not None and entry.kind == "video" and "/" not in text:
         dataset = entry.cls(resolve_dataset_dir(entry.name), sigma_px)
     else:

@@ -3,8 +3,8 @@
 Each image is resized to the model's input size (bilinear), scaled to RGB [0, 1] and
 normalised ``(x − mean) / std`` by :func:`edgesal.predictors.torch_model.preprocess`, the
 function the torch predictor uses. Unreadable images are skipped and counted. The default
-set (``calibration/default`` in the repository) is public-domain/CC0 photographs; see
-``calibration/README.md`` for building a set from a dataset's training split.
+set ships inside the package (``edgesal/assets/calibration``: 200 OSIE training images, MIT
+licence); see ``calibration/README.md`` for building a set from a dataset's training split.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import numpy as np
 
 from edgesal.data.images import ANY_IMAGE_SUFFIXES, find_images
 from edgesal.errors import EdgesalError
-from edgesal.paths import REPO_ROOT
 
 MIN_RECOMMENDED = 100
-DEFAULT_DIR = REPO_ROOT / "calibration" / "default"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "assets" / "calibration"  # package data
 
 
 @dataclass

@@ -8,6 +8,7 @@ the model turns into a non-finite map) are skipped and reported; the run goes on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,26 +52,38 @@ def _inputs_of(source: Path, out: Path) -> tuple[Path, list[Path]]:
     return source, images
 
 
+def plan_files(sources: list[str | Path], out: str | Path, outputs_of: Callable[[Path], list[Path]],
+               command: str = "predict") -> list[tuple[Path, list[Path]]]:
+    """(input image, output files) pairs; ``outputs_of`` maps an image's path relative to its
+    source folder to output paths relative to ``out``. One-line error if an output would hit
+    an input or two inputs would write the same file."""
+    out = Path(out).resolve()
+    owners: dict[Path, Path] = {}  # output → input
+    plan: dict[Path, list[Path]] = {}
+    for source in map(Path, sources):
+        root, images = _inputs_of(source, out)
+        for image in images:
+            targets = [out / rel for rel in outputs_of(image.relative_to(root))]
+            for target in targets:
+                if target in owners and owners[target] != image:
+                    raise EdgesalError(f"{owners[target]} and {image} would both write {target}: "
+                                       f"rename one or {command} them into different --out folders")
+                owners[target] = image
+            plan[image] = targets
+    inputs = {p.resolve() for p in plan}
+    hit = next((t for t in owners if t in inputs), None)
+    if hit is not None:
+        raise EdgesalError(f"output {hit} would overwrite an input image: choose another --out")
+    return list(plan.items())
+
+
 def plan_outputs(sources: list[str | Path], out: str | Path, fmt: str) -> list[tuple[Path, Path]]:
     """(input image, output file) pairs; one-line error if an output would hit an input or clash."""
     if fmt not in FORMATS:
         raise EdgesalError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
-    out = Path(out).resolve()
     suffix = ".npy" if fmt == "npy" else ".png"
-    pairs: dict[Path, Path] = {}  # output → input
-    for source in map(Path, sources):
-        root, images = _inputs_of(source, out)
-        for image in images:
-            target = out / image.relative_to(root).with_suffix(suffix)
-            if target in pairs and pairs[target] != image:
-                raise EdgesalError(f"{pairs[target]} and {image} would both write {target}: "
-                                   "rename one or predict them into different --out folders")
-            pairs[target] = image
-    inputs = {p.resolve() for p in pairs.values()}
-    hit = next((t for t in pairs if t in inputs), None)
-    if hit is not None:
-        raise EdgesalError(f"output {hit} would overwrite an input image: choose another --out")
-    return [(image, target) for target, image in pairs.items()]
+    return [(image, targets[0]) for image, targets in
+            plan_files(sources, out, lambda rel: [rel.with_suffix(suffix)])]
 
 
 def _jet(values: np.ndarray) -> np.ndarray:

@@ -39,7 +39,8 @@ def test_predict_errors(tmp_path, capsys, tiny_checkpoint):
     assert main(["predict", str(tmp_path / "nope.jpg"), "--out", str(tmp_path), "--model", str(tiny_checkpoint)]) == 2
     assert "not found" in capsys.readouterr().err
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    assert main(["predict", str(tmp_path / "bad.jpg"), "--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint)]) == 2
+    assert main(["predict", str(tmp_path / "bad.jpg"), "--out", str(tmp_path / "o"),
+                 "--model", str(tiny_checkpoint)]) == 2
     assert "bad.jpg" in capsys.readouterr().err
 
 

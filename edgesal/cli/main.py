@@ -23,9 +23,9 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from edgesal.cli import bench, evaluate, export, info, predict, prune, train
+    from edgesal.cli import bench, crop, evaluate, export, info, predict, prune, train, video
 
-    for module in (evaluate, train, predict, info, export, bench, prune):
+    for module in (evaluate, train, predict, info, export, bench, prune, crop, video):
         for command in module.COMMANDS:
             cli.add_command(command)
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         click.echo("error: out of memory (try a smaller --batch, --imgsz or fewer images)", err=True)
         return 2
-    except Exception as exc:  # noqa: BLE001 - last resort: a bug, reported in one line
+    except Exception as exc:
         if os.environ.get("EDGESAL_DEBUG"):
             raise
         click.echo(f"error: internal error {type(exc).__name__}: {_one_line(exc)[:300]} "

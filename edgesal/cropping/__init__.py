@@ -1,0 +1,7 @@
+"""Saliency-aware cropping: the crop search (pure, on maps), the one-image API and folder runs."""
+
+from edgesal.cropping.api import crop
+from edgesal.cropping.aspect import Aspect, crop_size, parse_aspect
+from edgesal.cropping.search import METHODS, Crop, best_crop
+
+__all__ = ["METHODS", "Aspect", "Crop", "best_crop", "crop", "crop_size", "parse_aspect"]

@@ -1,0 +1,91 @@
+"""Bad-input suite of ``edgesal crop``: aspects, impossible crops, unreadable files, outputs on inputs.
+
+Each row is a :class:`~bad_input.Case` run in a fresh world folder (see ``tests/bad_input.py``
+for the contract checked: the exit code, one ``error:`` line naming the problem, no
+traceback, nothing written unless allowed, nothing changed). ``{w}/imgs`` holds three
+40×56 images im0…im2.png.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from bad_input import Case, World, build_world, make_image, run_case
+
+from edgesal.models import build_model, get_spec, save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory) -> Path:
+    spec = get_spec("uva_tiny_readout")
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", build_model(spec), spec)
+
+
+@pytest.fixture
+def world(tmp_path, tiny_ckpt, blob_dataset):
+    return build_world(tmp_path / "w", tiny_ckpt, blob_dataset)
+
+
+def _write(rel: str, data: bytes):
+    def setup(world: World) -> None:
+        (world.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (world.root / rel).write_bytes(data)
+    return setup
+
+
+def _crop(*args: str, source: str = "{w}/imgs", out: str = "{w}/o") -> list[str]:
+    return ["crop", source, "--model", "{ckpt}", "--out", out, *args]
+
+
+CASES: list[Case] = [
+    # --- aspects
+    Case("crop-aspect-0-1", _crop("--aspect", "0:1"), r"--aspect.*'0:1'.*positive"),
+    Case("crop-aspect-1-0", _crop("--aspect", "1:0"), r"--aspect.*'1:0'.*positive"),
+    Case("crop-aspect-abc", _crop("--aspect", "abc"), r"--aspect.*'abc' is not W:H"),
+    Case("crop-aspect-three-parts", _crop("--aspect", "16:9:1"), r"--aspect.*'16:9:1' is not W:H"),
+    Case("crop-aspect-negative", _crop("--aspect", "-9:16"), r"--aspect.*'-9:16'.*positive"),
+    Case("crop-aspect-nan", _crop("--aspect", "nan:1"), r"--aspect.*'nan:1'.*positive"),
+    Case("crop-aspect-good-then-bad", _crop("--aspect", "1:1", "--aspect", "9:"), r"--aspect.*'9:' is not W:H"),
+    Case("crop-no-aspect", _crop(), r"missing option.*--aspect"),
+    # --- crops that cannot fit the image
+    Case("crop-aspect-cannot-fit", _crop("--aspect", "1:1000", source="{w}/imgs/im0.png"),
+         r"1:1000 crop of a 56×40 image would be less than 1 px wide"),
+    Case("crop-1x1-image-9-16", _crop("--aspect", "9:16", source="{w}/one/dot.png"),
+         r"9:16 crop of a 1×1 image would be less than 1 px wide",
+         setup=lambda w: make_image(w.root / "one" / "dot.png", (1, 1))),
+    Case("crop-folder-cannot-fit", _crop("--aspect", "1000:1"), r"none of the 3 image"),
+    # --- options
+    Case("crop-zoom-below-1", _crop("--aspect", "1:1", "--zoom", "0.5"), r"--zoom"),
+    Case("crop-zoom-nan", _crop("--aspect", "1:1", "--zoom", "nan"), r"--zoom"),
+    Case("crop-workers-0", _crop("--aspect", "1:1", "--workers", "0"), r"--workers"),
+    Case("crop-threads-neg", _crop("--aspect", "1:1", "--threads", "-1"), r"--threads"),
+    Case("crop-bad-method", _crop("--aspect", "1:1", "--method", "smart"), r"--method.*'smart'"),
+    Case("crop-unknown-model", ["crop", "{w}/imgs", "--aspect", "1:1", "--out", "{w}/o", "--model", "defualt"],
+         r"unknown model 'defualt'.*did you mean 'default'"),
+    Case("crop-missing-source", _crop("--aspect", "1:1", source="{w}/nope"), r"not found.*nope"),
+    Case("crop-not-an-image", _crop("--aspect", "1:1", source="{w}/notes.txt"), r"notes\.txt"),
+    # --- outputs never overwrite inputs
+    Case("crop-out-is-input-folder", _crop("--aspect", "1:1", out="{w}/imgs"), r"output folder .* input"),
+    Case("crop-out-is-input-file-folder", _crop("--aspect", "1:1", source="{w}/imgs/im0.png", out="{w}/imgs"),
+         r"output folder .* input"),
+    Case("crop-out-is-a-file", _crop("--aspect", "1:1", out="{w}/notes.txt"), r"notes\.txt is a file"),
+    Case("crop-stem-clash-in-folder", _crop("--aspect", "1:1"), r"im0\.(jpg|png).*im0\.(jpg|png)",
+         setup=lambda w: make_image(w.root / "imgs" / "im0.jpg")),
+    Case("crop-stem-clash-two-folders", ["crop", "{w}/imgs", "{w}/more", "--aspect", "1:1", "--model", "{ckpt}",
+                                         "--out", "{w}/o"], r"im1\.png.*im1\.png.*would both write",
+         setup=lambda w: make_image(w.root / "more" / "im1.png")),
+    # --- folder runs skip unreadable images, list them and exit 3
+    Case("crop-folder-with-bad-image", _crop("--aspect", "1:1", "--aspect", "9:16"),
+         r"skipped 1 of 4 image.*broken\.jpg", code=3, may_write=("o/im*_*.png", "o/crops.json"),
+         setup=_write("imgs/broken.jpg", b"\xff\xd8\xff garbage")),
+    Case("crop-folder-all-bad", _crop("--aspect", "1:1", source="{w}/bad"), r"none of the 2 image",
+         setup=lambda w: (_write("bad/a.png", b"x")(w), _write("bad/b.jpg", b"y")(w))),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_crop(case, world, capsys):
+    run_case(case, world, capsys)

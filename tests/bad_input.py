@@ -61,6 +61,17 @@ def build_world(root: Path, ckpt: Path, dataset: Path) -> World:
     return World(root, ckpt)
 
 
+def write_file(rel: str, data: bytes | str) -> Callable[[World], None]:
+    """A case setup that writes ``data`` to ``rel`` inside the world (folders created)."""
+
+    def setup(world: World) -> None:
+        path = world.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+    return setup
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Relative path → sha256 of every file under ``root``."""
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()

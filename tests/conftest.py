@@ -34,3 +34,23 @@ def make_blob_dataset(root: Path, n: int = 16, size_hw: tuple[int, int] = (48, 6
 @pytest.fixture(scope="session")
 def blob_dataset(tmp_path_factory) -> Path:
     return make_blob_dataset(tmp_path_factory.mktemp("blobs"))
+
+
+@pytest.fixture(scope="session")
+def tiny_ckpt(tmp_path_factory) -> Path:
+    """A seeded, untrained ``uva_tiny_readout`` checkpoint (fast to load and run)."""
+    import torch
+
+    from edgesal.models import build_model, get_spec, save_checkpoint
+
+    spec = get_spec("uva_tiny_readout")
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", build_model(spec), spec)
+
+
+@pytest.fixture
+def world(tmp_path, tiny_ckpt, blob_dataset):
+    """The bad-input suite's folder of good inputs (tests/bad_input.py ``build_world``)."""
+    from bad_input import build_world
+
+    return build_world(tmp_path / "w", tiny_ckpt, blob_dataset)

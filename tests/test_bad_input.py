@@ -7,33 +7,11 @@ for the contract checked). Rows are grouped per command.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
-from bad_input import Case, World, build_world, make_image, run_case
-
-from edgesal.models import build_model, get_spec, save_checkpoint
-
-
-@pytest.fixture(scope="module")
-def tiny_ckpt(tmp_path_factory) -> Path:
-    spec = get_spec("uva_tiny_readout")
-    torch.manual_seed(0)
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", build_model(spec), spec)
-
-
-@pytest.fixture
-def world(tmp_path, tiny_ckpt, blob_dataset):
-    return build_world(tmp_path / "w", tiny_ckpt, blob_dataset)
-
-
-def _write(rel: str, data: bytes | str):
-    def setup(world: World) -> None:
-        path = world.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return setup
+from bad_input import Case, World, make_image, run_case
+from bad_input import write_file as _write
 
 
 def _ckpt_payload(rel: str, payload, keep_spec: bool = False):

@@ -8,32 +8,9 @@ traceback, nothing written unless allowed, nothing changed). ``{w}/imgs`` holds 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import torch
-from bad_input import Case, World, build_world, make_image, run_case
-
-from edgesal.models import build_model, get_spec, save_checkpoint
-
-
-@pytest.fixture(scope="module")
-def tiny_ckpt(tmp_path_factory) -> Path:
-    spec = get_spec("uva_tiny_readout")
-    torch.manual_seed(0)
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", build_model(spec), spec)
-
-
-@pytest.fixture
-def world(tmp_path, tiny_ckpt, blob_dataset):
-    return build_world(tmp_path / "w", tiny_ckpt, blob_dataset)
-
-
-def _write(rel: str, data: bytes):
-    def setup(world: World) -> None:
-        (world.root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (world.root / rel).write_bytes(data)
-    return setup
+from bad_input import Case, make_image, run_case
+from bad_input import write_file as _write
 
 
 def _crop(*args: str, source: str = "{w}/imgs", out: str = "{w}/o") -> list[str]:

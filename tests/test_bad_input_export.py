@@ -12,19 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 from bad_input import Case, World, build_world, run_case
-
-from edgesal.models import build_model, get_spec, save_checkpoint
+from bad_input import write_file as _write
 
 ART = "art/uva_tiny_readout_fp32.onnx"
-
-
-@pytest.fixture(scope="module")
-def tiny_ckpt(tmp_path_factory) -> Path:
-    spec = get_spec("uva_tiny_readout")
-    torch.manual_seed(0)
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", build_model(spec), spec)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +37,6 @@ def world(tmp_path, tiny_ckpt, blob_dataset, tiny_onnx):
         if not path.name.endswith(".failed"):
             shutil.copy(path, w.root / "art" / path.name)
     return w
-
-
-def _write(rel: str, data: bytes | str):
-    def setup(world: World) -> None:
-        path = world.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return setup
 
 
 def _truncate(rel: str, keep: float = 0.5):

@@ -7,22 +7,12 @@ beyond ``may_write``). Every clip is made with PyAV inside the test (≤ 64×48,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import torch
 from bad_input import Case, World, build_world, run_case
+from bad_input import write_file as _write
 from video_clips import corrupt_packet, make_audio_only, make_clip
 
 from edgesal.cli.main import main
-from edgesal.models import build_model, get_spec, save_checkpoint
-
-
-@pytest.fixture(scope="module")
-def tiny_ckpt(tmp_path_factory) -> Path:
-    spec = get_spec("uva_tiny_readout")
-    torch.manual_seed(0)
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", build_model(spec), spec)
 
 
 @pytest.fixture
@@ -33,13 +23,6 @@ def world(tmp_path, tiny_ckpt, blob_dataset, monkeypatch):
     w = build_world(tmp_path / "w", tiny_ckpt, blob_dataset)
     make_clip(w.root / "vids" / "clip.mp4", n=8)
     return w
-
-
-def _write(rel: str, data: bytes):
-    def setup(world: World) -> None:
-        (world.root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (world.root / rel).write_bytes(data)
-    return setup
 
 
 def _make(rel: str, maker, **kwargs):

@@ -3,9 +3,11 @@
 #   openssh-server, openssh-client  tests/test_bench.py runs the ssh device against a local sshd
 #   qemu-user-static, debootstrap,  device_tests run on qemu-aarch64 (ARM parity)
 #   debian-archive-keyring
+#   (npm) kotlin-compiler           tests/test_android.py compiles export/android's core: scripts/kotlin_setup.sh
 # Never fails: without root or apt-get it says what is missing and the tests that need it skip
 # with that reason. RUNLEVEL=1 keeps the package scripts from starting an ssh service.
 set -u
+bash "$(dirname "$0")/kotlin_setup.sh"
 missing=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 have sshd || missing+=(openssh-server)

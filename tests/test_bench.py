@@ -457,3 +457,63 @@ def test_runner_bundle_runs_without_torch_or_edgesal(tiny_onnx, tmp_path):
     result = parse_result(proc.stdout)
     assert result is not None and "error" not in result, proc.stderr[-2000:]
     assert np.abs(decode_maps(result) - expected).max() < 1e-4
+
+
+# ---------------------------------------------------------------------------- adb delegates and parity
+
+_RECORD_ARGS = "#!/bin/sh\necho \"$*\" >> {log}\ncat {data}\n"  # benchmark_model stand-in that logs its flags
+
+
+@pytest.mark.parametrize("delegate,flag", [("xnnpack", "--use_xnnpack=true"), ("gpu", "--use_gpu=true"),
+                                           ("nnapi", "--use_nnapi=true")])
+def test_adb_delegate_reaches_benchmark_model_and_report(fake_adb, tmp_path, monkeypatch, delegate, flag):
+    from edgesal.bench.report import write_reports
+
+    monkeypatch.setenv("EDGESAL_REMOTE_PYTHON", str(tmp_path / "no-python"))  # timings only
+    log = tmp_path / "args.log"
+    binary = Path(fake_adb["binary"])
+    binary.write_text(_RECORD_ARGS.format(log=log, data=DATA / "am62x_cpu.txt"))
+    doc = run_bench(_quick([fake_adb["model"]], device="adb:FAKE123", threads=[2], runs=7, warmup=3),
+                    DeviceOptions(benchmark_binary=str(binary), delegate=delegate))
+    [line] = log.read_text().splitlines()
+    args = line.split()
+    assert args[0].startswith("--graph=") and args[0].endswith("_tiny.tflite")
+    assert {"--num_threads=2", "--num_runs=7", "--warmup_runs=3", flag} <= set(args)
+    assert not {f for f in ("--use_xnnpack=true", "--use_gpu=true", "--use_nnapi=true") if f != flag} & set(args)
+    row = doc["results"][0]
+    assert row["runtime"] == f"litert ({delegate})"
+    assert doc["device"]["delegate"] == delegate and "python" not in doc["device"]
+    assert doc["verdict"]["parity"] == "not available on adb devices"
+    md = write_reports(doc, tmp_path / "report")["markdown"].read_text()
+    assert f"litert ({delegate})" in md
+
+
+def test_adb_delegate_is_checked(fake_adb, tmp_path):
+    with pytest.raises(EdgesalError, match="unknown delegate 'tpu'"):
+        open_device("adb:FAKE123", DeviceOptions(benchmark_binary=fake_adb["binary"], delegate="tpu"))
+    from edgesal.cli.main import main
+
+    code = main(["bench", str(fake_adb["model"]), "--delegate", "gpu"])  # local device: XNNPACK only
+    assert code == 2
+
+
+FAKE_ADB_STDIN = FAKE_ADB.replace(
+    "    sys.exit(subprocess.run(m(args[1]), shell=True).returncode)",
+    "    data = m(sys.stdin.read()) if '.pyz' in args[1] else None  # the runner's job names phone paths\n"
+    "    sys.exit(subprocess.run(m(args[1]), shell=True, input=data, text=True).returncode)")
+
+
+def test_adb_parity_runs_the_runner_on_the_phone_python(fake_adb, tmp_path_factory, monkeypatch):
+    """With a Python (numpy + LiteRT) on the phone, parity is checked there as on ssh boards."""
+    from edgesal.bench.demo import pytest_demo_dir, tiny_artefacts
+
+    [tflite] = tiny_artefacts(pytest_demo_dir(tmp_path_factory), targets=("tflite",))
+    adb = Path(os.environ["PATH"].split(os.pathsep)[0]) / "adb"
+    adb.write_text(FAKE_ADB_STDIN.format(python=sys.executable))
+    monkeypatch.setenv("EDGESAL_REMOTE_PYTHON", sys.executable)
+    doc = run_bench(_quick([tflite], device="adb:FAKE123", threads=[1], runs=2, warmup=0),
+                    DeviceOptions(benchmark_binary=fake_adb["binary"], delegate="gpu"))
+    assert doc["device"]["python"] == sys.executable
+    parity = doc["parity"][tflite.name]
+    assert parity["passed"] and parity["cc_mean"] > 0.999 and doc["verdict"]["parity"] == "pass"
+    assert list(fake_adb["phone"].iterdir()) == [], "the phone's temp folder is removed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from edgesal.bench.artefact import AUTO_RUNTIME, RUNTIME_SUFFIXES
+from edgesal.bench.devices.adb import DELEGATES
 from edgesal.cli.params import NON_NEGATIVE_INT, OUTPUT_FILE, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 from edgesal.errors import EdgesalError
 
@@ -50,26 +51,30 @@ def _print_results(doc: dict) -> None:
 @click.option("--no-memory", is_flag=True, help="skip the peak-memory probe")
 @click.option("--strict", is_flag=True, help="exit non-zero when a model misses the FPS target or parity")
 @click.option("--ssh-key", type=click.Path(), help="ssh: identity file (default: $EDGESAL_SSH_KEY / ssh's own)")
-@click.option("--remote-python", help="ssh: the board's Python with numpy + runtime (default python3)")
+@click.option("--remote-python", help="ssh, adb: the device's Python with numpy + runtime (default python3)")
 @click.option("--benchmark-binary", type=click.Path(),
               help="adb: TFLite benchmark_model for Android (default: $EDGESAL_BENCHMARK_MODEL)")
+@click.option("--delegate", default="xnnpack", show_default=True, type=click.Choice(DELEGATES),
+              help="adb: benchmark_model delegate (xnnpack = CPU threads, gpu, nnapi); other devices: xnnpack")
 @click.option("--qemu-cache", type=click.Path(), help="qemu-aarch64: sysroot folder (default ~/.cache/edgesal/aarch64)")
 def bench(models, runtime, threads, device, runs, warmup, target_fps, image, seed, json_out, report_dir, no_parity,
-          no_memory, strict, ssh_key, remote_python, benchmark_binary, qemu_cache) -> None:
+          no_memory, strict, ssh_key, remote_python, benchmark_binary, delegate, qemu_cache) -> None:
     """Time MODEL_FILE(s) on a device: median/p90/p99/min latency, FPS, peak memory, parity.
 
     Several models are interleaved (A B A B … per run) and reported as ratios to the first.
     """
     from edgesal.atomic import write_json
-    from edgesal.bench.devices import DeviceOptions
+    from edgesal.bench.devices import DeviceOptions, device_class
     from edgesal.bench.harness import BenchRequest, run_bench
     from edgesal.bench.report import write_reports
 
+    if delegate not in getattr(device_class(device.partition(":")[0]), "delegates", ("xnnpack",)):
+        raise EdgesalError(f"--delegate {delegate} needs an adb:SERIAL device (this one runs XNNPACK on the CPU)")
     request = BenchRequest(models=list(models), runtime=runtime, threads=_threads(threads), device=device,
                            runs=runs, warmup=warmup, target_fps=target_fps, image=image, seed=seed,
                            parity=not no_parity, memory=not no_memory)
     options = DeviceOptions(ssh_key=ssh_key, remote_python=remote_python, benchmark_binary=benchmark_binary,
-                            qemu_cache=qemu_cache)
+                            delegate=delegate, qemu_cache=qemu_cache)
     doc = run_bench(request, options, log=lambda msg: click.echo(msg, err=True))
     _print_results(doc)
     if json_out:

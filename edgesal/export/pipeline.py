@@ -177,7 +177,7 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
 
     spec = ctx.spec
     name = ctx.source.get("name") or spec.name
-    loadable_rel = fmt.artefact_name(_stem(name, spec, precision, ctx.source.get("imgsz")))
+    loadable_rel = fmt.artefact_name(_stem(name, spec, precision, ctx.source.get("imgsz")), options)
     final_root = ctx.out_dir / loadable_rel.split("/")[0]
     calibration = ctx.calibration if precision == "int8" else None
     ctx.out_dir.mkdir(parents=True, exist_ok=True)

@@ -2,23 +2,28 @@
 
 - Layout (``layout`` option): the model is wrapped so the TFLite input/output tensors are
   NHWC (1×H×W×3 → 1×H×W×1, the Android default) or NCHW (1×3×H×W → 1×1×H×W).
+- ``io`` option: ``float`` (default) = a float32 input named ``pixels`` holding RGB in
+  [0, 1]; the wrapper normalises ``(x − mean) / std`` inside the graph (in float), because
+  MediaPipe and the Task Library scale pixels with one mean/std only. For int8 models the
+  trunk starts with an in-graph QUANTIZE op: litert-torch 0.10 has no public switch for it,
+  so the converter config's ``strict_qdq_mode`` is set for the duration of the call.
+  ``int8`` (int8 models only) = the converter's default: the input quantise op folds into an
+  int8 input tensor ``args_0`` holding the *normalised* image (scale / zero point in the
+  tensor's quantisation parameters). MediaPipe rejects int8 inputs.
 - fp32: ``litert_torch.convert``.
 - int8: ``torch.export`` → ``prepare_pt2e`` with litert-torch's ``PT2EQuantizer``
   (symmetric per-channel int8 weights, int8 activations, histogram observers) →
   calibration → ``convert_pt2e`` → ``litert_torch.convert(quant_config=…)``. Nodes of the
-  head are pre-marked as annotated-without-quantisation, so the head stays float and the
-  output is float32 (see :mod:`edgesal.export.float_head`).
-- ``io`` option: ``int8`` keeps the converter's default of folding the input quantise op
-  into an int8 input tensor (scale / zero point in the tensor's quantisation parameters);
-  ``float`` keeps a float32 input with an in-graph QUANTIZE op. litert-torch 0.10 has no
-  public switch for this: the converter config's ``strict_qdq_mode`` is set for the
-  duration of the call.
+  head (and the input normalisation) are pre-marked as annotated-without-quantisation, so
+  they stay float and the output is float32 (see :mod:`edgesal.export.float_head`).
+- Metadata: the standard ``TFLITE_METADATA`` and edgesal's entry
+  (:mod:`edgesal.export.tflite_metadata`), written once right after conversion (so the
+  runtime knows the mean/std during the parity gate) and again with the full dict.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 import warnings
@@ -27,36 +32,61 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from edgesal.atomic import atomic_path
 from edgesal.errors import EdgesalError
 from edgesal.export.calibration import CalibrationSet
 from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import in_float_scope
+from edgesal.export.tflite_metadata import write_metadata
 from edgesal.optional import import_optional
-from edgesal.runtimes.metadata import KEY
+from edgesal.runtimes.litert import PIXELS_INPUT
 
 WRAPPED = "net"  # attribute name of the model inside the layout wrapper
+NORMALISE = "normalise"  # attribute name of the in-graph normalisation (kept float)
+
+
+class Normalise(nn.Module):
+    """``(x − mean) / std`` per channel of an NCHW batch."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
 
 
 class LayoutWrapper(nn.Module):
-    """NHWC in/out around an NCHW model (identity for ``nchw``)."""
+    """NHWC in/out around an NCHW model (identity for ``nchw``); input = the normalised image."""
 
     def __init__(self, net: nn.Module, layout: str):
         super().__init__()
         self.net = net
         self.nhwc = layout == "nhwc"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.nhwc:
-            x = x.permute(0, 3, 1, 2)
-        y = self.net(x)
+    def nchw(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 3, 1, 2) if self.nhwc else x
+
+    def output(self, y: torch.Tensor) -> torch.Tensor:
         return y.permute(0, 2, 3, 1) if self.nhwc else y
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.net(self.nchw(x)))
+
+
+class PixelWrapper(LayoutWrapper):
+    """A :class:`LayoutWrapper` whose input, named ``pixels``, is RGB in [0, 1]: it normalises."""
+
+    def __init__(self, net: nn.Module, layout: str, mean, std):
+        super().__init__(net, layout)
+        self.normalise = Normalise(mean, std)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:  # the name becomes the TFLite input's
+        return self.output(self.net(self.normalise(self.nchw(pixels))))
 
 
 def resolve_io(precision: str, io: str) -> str:
-    """The input tensor type for ``precision`` and the ``io`` option (``auto`` → int8 for int8)."""
-    if io == "auto":
-        return "int8" if precision == "int8" else "float"
+    """The input tensor type for ``precision`` and the ``io`` option (``int8`` needs an int8 model)."""
     if io == "int8" and precision != "int8":
         raise EdgesalError("tflite option io=int8 needs an int8 export (add --int8)")
     return io
@@ -76,7 +106,8 @@ def _scoped_quantizer():
     class FloatHeadQuantizer(PT2EQuantizer):
         def annotate(self, model: torch.fx.GraphModule) -> torch.fx.GraphModule:
             for node in model.graph.nodes:
-                if node.op == "call_function" and in_float_scope(_node_module(node)):
+                module = _node_module(node)
+                if node.op == "call_function" and (in_float_scope(module) or module.startswith(NORMALISE)):
                     node.meta["quantization_annotation"] = QuantizationAnnotation(_annotated=True)
             return super().annotate(model)
 
@@ -108,16 +139,26 @@ def _float_input(enabled: bool):
         api.ConvertToTFLConfig = original
 
 
-def _quantize(wrapper: nn.Module, example: torch.Tensor, calibration: CalibrationSet, layout: str):
+def _sample(x: torch.Tensor, pixels: bool) -> tuple[tuple, dict]:
+    """(args, kwargs) for the wrapper: by name for a ``pixels`` input (it names the tensor)."""
+    return ((), {PIXELS_INPUT: x}) if pixels else ((x,), {})
+
+
+def _quantize(wrapper: nn.Module, example: torch.Tensor, calibration: CalibrationSet, layout: str, pixels: bool):
     from torchao.quantization.pt2e import move_exported_model_to_eval
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     quantizer = _scoped_quantizer()
-    prepared = prepare_pt2e(torch.export.export(wrapper, (example,)).module(), quantizer)
+    args, kwargs = _sample(example, pixels)
+    prepared = prepare_pt2e(torch.export.export(wrapper, args, kwargs).module(), quantizer)
     with torch.no_grad():
         for batch in calibration.batches:
-            x = torch.from_numpy(batch)
-            prepared(x.permute(0, 2, 3, 1).contiguous() if layout == "nhwc" else x)
+            x = torch.from_numpy(batch)  # normalised, as every calibration batch is
+            if pixels:
+                x = x * wrapper.normalise.std + wrapper.normalise.mean
+            x = x.permute(0, 2, 3, 1).contiguous() if layout == "nhwc" else x
+            batch_args, batch_kwargs = _sample(x, pixels)
+            prepared(*batch_args, **batch_kwargs)
     quantized = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False))
     quantized.training = False  # the graph is in eval form; litert-torch only reads this flag
     return quantized, quantizer
@@ -131,20 +172,22 @@ def export_tflite(model: nn.Module, spec, precision: str, calibration: Calibrati
     from litert_torch.quantize.quant_config import QuantConfig
 
     layout = options.get("layout", "nhwc")
-    io = resolve_io(precision, options.get("io", "auto"))
+    pixels = resolve_io(precision, options.get("io", "float")) == "float"
     h, w = spec.input_hw
     example = torch.zeros((1, h, w, 3) if layout == "nhwc" else (1, 3, h, w))
-    wrapper = LayoutWrapper(model.eval(), layout).eval()
+    wrapper = (PixelWrapper(model.eval(), layout, spec.mean, spec.std) if pixels
+               else LayoutWrapper(model.eval(), layout)).eval()
+    args, kwargs = _sample(example, pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if precision == "int8":
-                quantized, quantizer = _quantize(wrapper, example, calibration, layout)
-                with _float_input(io == "float"):
-                    edge = litert_torch.convert(quantized, (example,),
+                quantized, quantizer = _quantize(wrapper, example, calibration, layout, pixels)
+                with _float_input(pixels):
+                    edge = litert_torch.convert(quantized, args, kwargs,
                                                 quant_config=QuantConfig(pt2e_quantizer=quantizer))
             else:
-                edge = litert_torch.convert(wrapper, (example,))
+                edge = litert_torch.convert(wrapper, args, kwargs)
     except EdgesalError:
         raise
     except Exception as exc:
@@ -153,25 +196,11 @@ def export_tflite(model: nn.Module, spec, precision: str, calibration: Calibrati
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tflite-") as tmp:
         staged = Path(tmp) / "model.tflite"
         edge.export(str(staged))
+        write_metadata(staged, {"model": spec.name, "architecture": spec.name, "input_hw": list(spec.input_hw),
+                                "mean": list(spec.mean), "std": list(spec.std), "layout": layout,
+                                "output_kind": spec.output_kind, "precision": precision})
         os.replace(staged, out)
     return out
 
 
-
-def write_metadata(path: Path, meta: dict) -> None:
-    """Embed ``meta`` as a flatbuffer ``Model.metadata`` entry ``edgesal`` (atomic rewrite)."""
-    import numpy as np
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(path.read_bytes()))
-    model.metadata = [m for m in (model.metadata or []) if (m.name or b"").decode() != KEY]
-    buffer = schema.BufferT()
-    buffer.data = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    model.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = KEY
-    entry.buffer = len(model.buffers) - 1
-    model.metadata.append(entry)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+__all__ = ["LayoutWrapper", "Normalise", "PixelWrapper", "export_tflite", "resolve_io", "write_metadata"]

@@ -35,6 +35,7 @@ class ExportOption:
     choices: tuple[str, ...]
     default: str
     help: str
+    in_name: bool = False  # a non-default value is part of the artefact name (``_NAME-VALUE``)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,12 @@ class ExportFormat:
     also_opens: tuple[str, ...] = ()  # other suffixes this runtime loads (OpenVINO reads ONNX)
     options: tuple[ExportOption, ...] = field(default_factory=tuple)
 
-    def artefact_name(self, stem: str) -> str:
-        """Relative path of the loadable file for an artefact called ``stem``."""
+    def artefact_name(self, stem: str, options: dict | None = None) -> str:
+        """Relative path of the loadable file for an artefact called ``stem`` built with ``options``
+        (each ``in_name`` option not at its default adds ``_NAME-VALUE``, e.g. ``x_int8_io-int8``)."""
+        given = options or {}
+        stem += "".join(f"_{o.name}-{given[o.name]}" for o in self.options
+                        if o.in_name and given.get(o.name, o.default) != o.default)
         return f"{stem}_openvino/{stem}{self.suffix}" if self.folder else f"{stem}{self.suffix}"
 
     def session_class(self) -> type:
@@ -91,10 +96,12 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "litert", "litert:LiteRTSession",
             lambda head: head[4:8] == b"TFL3", "not a TFLite FlatBuffer: no TFL3 identifier",
             options=(
-                ExportOption("layout", ("nchw", "nhwc"), "nhwc", "input/output tensor layout"),
-                ExportOption("io", ("auto", "int8", "float"), "auto",
-                             "input tensor type; auto = int8 for int8 models, else float "
-                             "(the output is always float32: the head stays float)"),
+                ExportOption("layout", ("nchw", "nhwc"), "nhwc", "input/output tensor layout", in_name=True),
+                ExportOption("io", ("float", "int8"), "float",
+                             "input tensor: float = float32 RGB in [0, 1] named 'pixels', normalised in the "
+                             "graph (MediaPipe / Task Library load it); int8 = the normalised image quantised "
+                             "(int8 models only). The output is always float32: the head stays float",
+                             in_name=True),
             ),
         ),
         ExportFormat(

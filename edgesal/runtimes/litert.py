@@ -7,6 +7,7 @@ on boards with old Pythons ``tflite-runtime`` / TensorFlow's ``tf.lite``.
 from __future__ import annotations
 
 import json
+import struct
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,19 @@ from .base import RuntimeSession, TensorInfo, error_line, filler, image_input
 from .errors import EdgesalError
 from .files import validate_model_file
 from .metadata import KEY
+
+PIXELS_INPUT = "pixels"  # an input named so takes RGB in [0, 1]: the graph normalises (edgesal exports)
+
+
+def takes_pixels(tensor_name: str) -> bool:
+    """True for an input that takes RGB in [0, 1] and normalises inside the graph.
+
+    edgesal's float-input TFLite exports name their input ``pixels`` (LiteRT shows it as
+    ``serving_default_pixels[:0]``) so that MediaPipe / the Task Library, which only scale
+    pixels with one mean/std, feed them as they are; int8-input exports take the normalised
+    image as ``args_0``.
+    """
+    return tensor_name.split(":")[0].rsplit("_", 1)[-1] == PIXELS_INPUT
 
 
 def interpreter_class() -> type:
@@ -31,6 +45,66 @@ def interpreter_class() -> type:
             except ImportError:
                 raise EdgesalError("LiteRT is missing: pip install 'edgesal[tflite]'") from None
     return Interpreter
+
+
+class _FlatBuffer:
+    """Just enough FlatBuffers to read tables, vectors and strings (no generated code: a
+    device with only ``tflite-runtime`` has no schema classes)."""
+
+    def __init__(self, buf: bytes):
+        self.buf = buf
+
+    def u32(self, at: int) -> int:
+        return struct.unpack_from("<I", self.buf, at)[0]
+
+    def field(self, table: int, field_id: int) -> int:
+        """Absolute position of a table's field (0 when absent)."""
+        vtable = table - struct.unpack_from("<i", self.buf, table)[0]
+        slot = 4 + 2 * field_id
+        if slot >= struct.unpack_from("<H", self.buf, vtable)[0]:
+            return 0
+        offset = struct.unpack_from("<H", self.buf, vtable + slot)[0]
+        return table + offset if offset else 0
+
+    def ref(self, table: int, field_id: int) -> int:
+        """Where a field's offset points to (0 when absent)."""
+        at = self.field(table, field_id)
+        return at + self.u32(at) if at else 0
+
+    def vector(self, table: int, field_id: int) -> tuple[int, int]:
+        """(start of the elements, length) of a vector field ((0, 0) when absent)."""
+        at = self.ref(table, field_id)
+        return (at + 4, self.u32(at)) if at else (0, 0)
+
+    def tables(self, table: int, field_id: int) -> list[int]:
+        start, n = self.vector(table, field_id)
+        return [start + 4 * i + self.u32(start + 4 * i) for i in range(n)]
+
+    def bytes(self, table: int, field_id: int) -> bytes:
+        start, n = self.vector(table, field_id)
+        return self.buf[start:start + n]
+
+
+def metadata_entry(buf: bytes, name: str) -> bytes | None:
+    """The bytes of the ``Model.metadata`` entry ``name`` of a .tflite file's contents (None if absent).
+
+    TFLite schema: Model field 4 = buffers, 6 = metadata; Metadata = (name, buffer index);
+    Buffer = (data, offset, size) — large models keep the data after the FlatBuffer.
+    """
+    fb = _FlatBuffer(buf)
+    root = fb.u32(0)
+    buffers = fb.tables(root, 4)
+    for entry in fb.tables(root, 6):
+        if fb.bytes(entry, 0).decode("utf-8", "replace") == name:
+            at = fb.field(entry, 1)
+            buffer = buffers[fb.u32(at) if at else 0]
+            offset_at = fb.field(buffer, 1)
+            offset = struct.unpack_from("<Q", buf, offset_at)[0] if offset_at else 0
+            if offset > 1:
+                size_at = fb.field(buffer, 2)
+                return buf[offset:offset + (struct.unpack_from("<Q", buf, size_at)[0] if size_at else 0)]
+            return fb.bytes(buffer, 0)
+    return None
 
 
 class LiteRTModel:
@@ -84,6 +158,25 @@ class LiteRTSession(RuntimeSession):
             if d["index"] != self._input["index"]:
                 self.model.interpreter.set_tensor(d["index"], filler(d["shape"], d["dtype"]))
         self._output = next(iter(self.model.outputs.values()))
+        self._pixels = takes_pixels(self._input["name"])
+        self._normalisation: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _mean_std(self) -> tuple[np.ndarray, np.ndarray]:
+        """The model's mean/std (NCHW-broadcastable): the metadata given, else the file's own."""
+        if self._normalisation is None:
+            meta = self.metadata if "mean" in self.metadata else self.read_metadata(self.path)
+            if "mean" not in meta or "std" not in meta:
+                raise EdgesalError(f"{self.path.name}: input {PIXELS_INPUT!r} takes RGB in [0, 1] but the file "
+                                   "has no edgesal mean/std to undo the normalisation with")
+            self._normalisation = tuple(np.asarray(meta[k], np.float32).reshape(1, -1, 1, 1) for k in ("mean", "std"))
+        return self._normalisation
+
+    def prepare(self, x: np.ndarray):
+        """Normalised NCHW float32 → the model's input (back to RGB in [0, 1] for a ``pixels`` input)."""
+        if self._pixels:
+            mean, std = self._mean_std()
+            x = np.asarray(x, np.float32) * std + mean
+        return super().prepare(x)
 
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
         def info(d: dict) -> TensorInfo:
@@ -100,17 +193,8 @@ class LiteRTSession(RuntimeSession):
 
     @staticmethod
     def read_metadata(path: Path) -> dict:
-        from ai_edge_litert import schema_py_generated as schema
-
-        buf = path.read_bytes()
-        model = schema.Model.GetRootAs(buf, 0)
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if entry.Name() and entry.Name().decode() == KEY:
-                buffer = model.Buffers(entry.Buffer())
-                if buffer.Offset() > 1:  # large models keep buffers after the flatbuffer
-                    data = buf[buffer.Offset():buffer.Offset() + buffer.Size()]
-                else:
-                    data = buffer.DataAsNumpy().tobytes()
-                return json.loads(data.decode())
-        return {}
+        try:
+            data = metadata_entry(path.read_bytes(), KEY)
+        except (struct.error, IndexError):  # offsets pointing outside the file
+            raise EdgesalError(f"{path}: not a valid .tflite model (its FlatBuffer tables are truncated)") from None
+        return {} if data is None else json.loads(data.decode())

@@ -24,8 +24,9 @@ class DeviceOptions:
     """Settings some device kinds use (the others ignore them)."""
 
     ssh_key: str | None = None  # ssh: identity file
-    remote_python: str | None = None  # ssh: the board's Python (numpy + a runtime wheel); default python3
+    remote_python: str | None = None  # ssh, adb: the device's Python (numpy + a runtime wheel); default python3
     benchmark_binary: str | None = None  # adb: a local TFLite benchmark_model build for the phone
+    delegate: str = "xnnpack"  # adb: benchmark_model's delegate (xnnpack, gpu, nnapi)
     qemu_cache: str | None = None  # qemu-aarch64: sysroot cache folder
     timeout_s: float = 1800.0  # one runner call
 

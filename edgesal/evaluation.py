@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -138,7 +138,8 @@ def _read_map(path: Path) -> np.ndarray:
     return checked_map(raw, f"map {path}")
 
 
-def _shuffled_negatives(dataset: SaliencyDataset, stems: list[str]) -> Callable[[int, tuple[int, int]], np.ndarray | None]:
+def _shuffled_negatives(dataset: SaliencyDataset,
+                        stems: list[str]) -> Callable[[int, tuple[int, int]], np.ndarray | None]:
     """For image i: fixations of other images of the split in i's pixel frame."""
     normalised = [dataset.fixations_normalised(s) for s in stems]
 

@@ -134,7 +134,8 @@ def _unknown_name(text: str) -> EdgesalError:
     return EdgesalError(f"unknown dataset {text!r}{hint} Known: {', '.join(names)} (or pass a dataset folder)")
 
 
-def open_dataset(name_or_dir: str | os.PathLike, split: str | None = None, sigma_px: float | None = None) -> SaliencyDataset:
+def open_dataset(name_or_dir: str | os.PathLike, split: str | None = None,
+                 sigma_px: float | None = None) -> SaliencyDataset:
     """Open a dataset by registered name (``osie``, ``scene``, ``eyecrowd``, …) or by folder.
 
     A folder's format is auto-detected. ``split`` (``train``/``val``/``test``/``all``)

@@ -45,15 +45,16 @@ def test_wheel_exports_from_an_empty_folder(wheel, tmp_path):
     query = "import sysconfig; print(sysconfig.get_path('purelib'))"
     site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", query],
                                capture_output=True, text=True, check=True).stdout.strip())
-    (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-compile", str(wheel)],
-                   check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGESAL", "PYTHON"))}
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-compile", "--force-reinstall",
+                    str(wheel)], env=env, check=True, timeout=300)
+    (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")  # after: pip must not see edgesal there
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGESAL", "PYTHON"))}
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import edgesal; print(edgesal.__file__)"],
-                           cwd=empty, env=env, capture_output=True, text=True, check=True).stdout
-    assert str(venv) in where and str(REPO) not in where
+                           cwd=empty, env=env, capture_output=True, text=True)
+    assert where.returncode == 0, where.stderr[-3000:]
+    assert str(venv) in where.stdout and str(REPO) not in where.stdout
     proc = subprocess.run([str(venv / "bin" / "edgesal"), "export", "--target", "onnx", "--int8"],
                           cwd=empty, env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -63,3 +63,27 @@ def test_fast_keeps_default_accuracy_on_osie():
                             progress=False).means for name in ("default", "fast")}
     assert means["fast"]["auc_judd"] > means["default"]["auc_judd"] - 0.015
     assert means["fast"]["nss"] > 0.9 * means["default"]["nss"]
+
+
+def test_video_is_a_small_temporal_student_run_frame_by_frame():
+    from edgesal.models.temporal import is_stateful
+    from edgesal.video.temporal import StatefulFrameModel, load_frame_model
+
+    path = shipped_path("video")
+    assert path is not None and path.stat().st_size < 500 * 2**10  # "a few hundred KB"
+    facts = model_info("video")
+    assert facts["output_kind"] == "log_density" and facts["input_hw"] == [64, 96] and facts["params"] < 100_000
+    from edgesal.models import load_checkpoint
+
+    model, spec, meta = load_checkpoint(path)
+    assert is_stateful(model) and spec.temporal == "gru_lite" and meta["config"]["data_kind"] == "clips"
+    frame_model = load_frame_model("video")
+    assert isinstance(frame_model, StatefulFrameModel)
+    rng = np.random.default_rng(0)
+    frames = [(rng.random((120, 160, 3)) * 255).astype(np.uint8) for _ in range(4)]
+    first = [frame_model.predict(f) for f in frames]
+    frame_model.reset()
+    for a, f in zip(first, frames):
+        b = frame_model.predict(f)
+        assert b.shape == (120, 160) and abs(float(b.sum()) - 1) < 1e-4
+        np.testing.assert_allclose(a, b, atol=1e-7)

@@ -73,12 +73,11 @@ def _evaluate_video(data: str, split: str | None, model: str | None, maps_dir: s
                     json_out: str | None, limit: int | None, threads: int, smooth: float | None) -> None:
     """``evaluate`` on a video dataset: per-frame means over frames, plus stability."""
     from edgesal.evaluation import maps_dir_source
-    from edgesal.predictors import load_predictor
     from edgesal.video.evaluation import VIDEO_METRIC_KEYS, evaluate_video, model_source
-    from edgesal.video.frame_models import PerFrameModel
+    from edgesal.video.temporal import load_frame_model
 
     if model is not None:
-        predict, reset = model_source(PerFrameModel(load_predictor(model, num_threads=threads), smooth))
+        predict, reset = model_source(load_frame_model(model, smooth, threads))
         label = model + (f" (EMA {smooth:g})" if smooth is not None else "")
     else:
         if smooth is not None:

@@ -34,17 +34,21 @@ INPUT_NAME, OUTPUT_NAME = "input", "output"
 
 
 def torch_to_onnx(model: nn.Module, input_hw: tuple[int, int], path: Path) -> Path:
-    """Export the fp32 graph with a fixed (1, 3, H, W) input to ``path`` and check it."""
+    """Export the fp32 graph with a fixed (1, 3, H, W) input (plus the state tensors of a
+    stateful model, ``state`` → ``state_out``) to ``path`` and check it."""
     import_optional("onnxscript", "onnx", "onnxscript (the torch.onnx dynamo exporter)")
     import onnx
 
-    example = torch.zeros(1, 3, *input_hw)
+    from edgesal.models.temporal import export_signature
+
+    examples, input_names, output_names = export_signature(model, input_hw, INPUT_NAME, OUTPUT_NAME)
+    example = examples[0]
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # e.g. "torchvision is not installed"
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            torch.onnx.export(model.eval(), (example,), str(path), dynamo=True, external_data=False,
-                              input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=OPSET,
+            torch.onnx.export(model.eval(), examples, str(path), dynamo=True, external_data=False,
+                              input_names=input_names, output_names=output_names, opset_version=OPSET,
                               verbose=False)
         onnx.checker.check_model(str(path))
     except Exception as exc:
@@ -53,13 +57,15 @@ def torch_to_onnx(model: nn.Module, input_hw: tuple[int, int], path: Path) -> Pa
 
 
 class _Reader:
-    """onnxruntime CalibrationDataReader over preprocessed batches."""
+    """onnxruntime CalibrationDataReader over preprocessed batches (or dicts of named inputs)."""
 
     def __init__(self, batches: list[np.ndarray]):
         self._it = iter(batches)
 
     def get_next(self) -> dict | None:
         batch = next(self._it, None)
+        if isinstance(batch, dict):
+            return {name: value.astype(np.float32) for name, value in batch.items()}
         return None if batch is None else {INPUT_NAME: batch.astype(np.float32)}
 
 

@@ -128,8 +128,34 @@ def preprocess_samples(samples: list[ParitySample], spec) -> np.ndarray:
 
 @torch.inference_mode()
 def torch_outputs(model: torch.nn.Module, inputs: np.ndarray) -> np.ndarray:
-    """(N, 1, H, W) float32 torch fp32 outputs, one image at a time."""
-    return np.concatenate([model(torch.from_numpy(x[None])).numpy() for x in inputs]).astype(np.float32)
+    """(N, 1, H, W) float32 torch fp32 outputs, one image at a time; for a stateful model the
+    inputs are one clip, the state carried from frame to frame (as ``RuntimeSession.run`` does)."""
+    from edgesal.models.temporal import is_stateful
+
+    if not is_stateful(model):
+        return np.concatenate([model(torch.from_numpy(x[None])).numpy() for x in inputs]).astype(np.float32)
+    outputs, state = [], model.initial_state(tuple(inputs.shape[-2:]))[0]
+    for x in inputs:
+        out, state = model(torch.from_numpy(x[None]), state)
+        outputs.append(out.numpy())
+    return np.concatenate(outputs).astype(np.float32)
+
+
+def load_clip_samples(data: str, n: int) -> tuple[list[ParitySample], str]:
+    """The first ``n`` frames of a video dataset's clips, in order (parity of a stateful model
+    over a clip, state carried)."""
+    from edgesal.video.datasets import open_video_dataset
+
+    dataset = open_video_dataset(data)
+    samples: list[ParitySample] = []
+    for video in dataset.videos():
+        for s in dataset.frames(video):
+            samples.append(ParitySample(s.stem, s.image, s.fixation_map()))
+            if len(samples) >= n:
+                return samples, f"{data} (video), first {n} frames in order"
+    if not samples:
+        raise EdgesalError(f"no frames in video dataset {data}")
+    return samples, f"{data} (video), first {len(samples)} frames in order"
 
 
 def to_saliency(output: np.ndarray, output_kind: str) -> np.ndarray:

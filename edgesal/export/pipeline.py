@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from edgesal.errors import EdgesalError
 from edgesal.export import metadata as md
@@ -39,13 +40,20 @@ from edgesal.export.parity import (
     ParityReport,
     ParityThresholds,
     compare,
+    load_clip_samples,
     load_parity_samples,
     preprocess_samples,
     torch_outputs,
 )
 from edgesal.model_info import check_input_hw
 from edgesal.models.factory import TorchModel, create_model
+from edgesal.models.temporal import is_stateful
 from edgesal.runtimes.timing import median_latency
+
+#: targets whose converter exports a stateful model's state tensors (the others trace one input)
+STATEFUL_TARGETS = ("onnx", "openvino")
+#: frames after which the state is reset when int8 calibration images are run as clips
+CALIBRATION_CLIP = 8
 
 # jax (imported by litert-torch) warns on every fork, e.g. by OpenVINO/NNCF helpers; harmless here
 warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
@@ -191,6 +199,8 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
                    else None)
         meta = md.build_metadata(name=name, spec=spec, source=ctx.source, target=fmt.name, precision=precision,
                                  options=options, session=session, calibration=calibration, parity=parity)
+        if session.stateful:
+            meta["state"] = session.describe()["state"]
         del session
         debug = None
         if ctx.debug_parity:
@@ -232,6 +242,42 @@ def _fallback_images(calibration: CalibrationSet | None, calib_dir: Path | None)
         return []
 
 
+def check_stateful_targets(model, jobs: list[tuple[ExportFormat, str, dict]]) -> None:
+    """A stateful model exports only to targets that keep its state tensors."""
+    if not is_stateful(model):
+        return
+    for fmt, _, _ in jobs:
+        if fmt.name not in STATEFUL_TARGETS:
+            raise EdgesalError(f"{fmt.name} export of a stateful (temporal) model is not supported yet: its converter "
+                               f"traces one input (targets with state tensors: {', '.join(STATEFUL_TARGETS)})")
+
+
+@torch.inference_mode()
+def stateful_calibration(model, calibration: CalibrationSet) -> CalibrationSet:
+    """Calibration inputs of a stateful model: each image with the state the model carries into it
+    (images run as clips of :data:`CALIBRATION_CLIP`), as dicts of named inputs."""
+    batches, state = [], None
+    for i, batch in enumerate(calibration.batches):
+        x = torch.from_numpy(batch)
+        if i % CALIBRATION_CLIP == 0:
+            state = model.initial_state(tuple(x.shape[-2:]))[0]
+        batches.append({"input": batch, model.state_names[0]: state.numpy()})
+        state = model(x, state)[1]
+    return CalibrationSet(batches, calibration.paths, calibration.skipped, calibration.source)
+
+
+def _parity_samples(request: ExportRequest, model, fallback: list[Path]) -> tuple[list, str]:
+    """Parity images; for a stateful model a video dataset's frames (one clip, state carried) when
+    ``--parity-data`` names one."""
+    if is_stateful(model) and request.parity_data:
+        import edgesal.video.datasets  # noqa: F401  (video formats register themselves)
+        from edgesal.data.registry import dataset_kind
+
+        if dataset_kind(request.parity_data) == "video":
+            return load_clip_samples(request.parity_data, request.parity_images)
+    return load_parity_samples(request.parity_data, request.parity_images, fallback)
+
+
 def export_model(request: ExportRequest) -> list[ArtefactResult]:
     """Export ``request.model`` to every requested target × precision; write the reports."""
     jobs = _plan(request)
@@ -241,10 +287,12 @@ def export_model(request: ExportRequest) -> list[ArtefactResult]:
         list_calibration_images(calib_dir)  # fail fast on a missing / empty folder
     loaded = _resolve_model(request)
     model, spec, source = loaded.model, loaded.spec, loaded.meta
+    check_stateful_targets(model, jobs)
     calibration = (load_calibration(calib_dir, spec.input_hw, spec.mean, spec.std, request.calib_max_images)
                    if any(p == "int8" for _, p, _ in jobs) else None)
-    samples, parity_source = load_parity_samples(request.parity_data, request.parity_images,
-                                                 _fallback_images(calibration, calib_dir))
+    samples, parity_source = _parity_samples(request, model, _fallback_images(calibration, calib_dir))
+    if calibration is not None and is_stateful(model):
+        calibration = stateful_calibration(model, calibration)
     inputs = preprocess_samples(samples, spec)
     ctx = ExportContext(model, spec, {**source, "imgsz": request.imgsz}, calibration, samples, parity_source, inputs,
                         torch_outputs(model, inputs), Path(request.out), request.latency_runs, request.debug_parity)

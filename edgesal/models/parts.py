@@ -1,4 +1,4 @@
-"""Registries of model parts (backbones, decoders, heads), filled by decorators where each part
+"""Registries of model parts (backbones, decoders, heads, temporal cells), filled by decorators where each part
 is defined (timm's ``@register_model`` idea), so a new part is one file and one decorator."""
 
 from __future__ import annotations
@@ -41,5 +41,7 @@ class PartRegistry(dict):
 
 DECODERS = PartRegistry("decoder")
 HEADS = PartRegistry("head")
+TEMPORAL = PartRegistry("temporal cell")
 register_decoder = DECODERS.register
 register_head = HEADS.register
+register_temporal = TEMPORAL.register

@@ -29,6 +29,8 @@ class ModelSpec:
     decoder_kwargs: dict = field(default_factory=dict)
     head_kwargs: dict = field(default_factory=dict)
     description: str = ""
+    temporal: str = ""  # a temporal cell (edgesal.models.temporal): a frame-by-frame model with explicit state
+    temporal_kwargs: dict = field(default_factory=dict)
 
     @property
     def output_kind(self) -> str:
@@ -75,7 +77,8 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def build_model(spec: ModelSpec | str, pretrained_backbone: bool = False) -> nn.Module:
-    """Instantiate ``SaliencyNet`` for a spec or registered name (parts from their registries)."""
+    """Instantiate ``SaliencyNet`` (``TemporalSaliencyNet`` when the spec names a temporal cell)
+    for a spec or registered name (parts from their registries)."""
     from edgesal.models import decoders, heads  # noqa: F401  (their parts register on import)
     from edgesal.models.backbones import build_backbone
     from edgesal.models.net import SaliencyNet
@@ -86,4 +89,8 @@ def build_model(spec: ModelSpec | str, pretrained_backbone: bool = False) -> nn.
     decoder = DECODERS.lookup(spec.decoder)(backbone.feature_channels, backbone.feature_strides,
                                             **spec.decoder_kwargs)
     head = HEADS.lookup(spec.head)(decoder.out_channels, spec.input_hw, **spec.head_kwargs)
+    if spec.temporal:
+        from edgesal.models.temporal import TemporalSaliencyNet
+
+        return TemporalSaliencyNet(backbone, decoder, head, spec.temporal, **spec.temporal_kwargs)
     return SaliencyNet(backbone, decoder, head)

@@ -10,6 +10,7 @@ CARDS_DIR = Path(__file__).resolve().parent / "cards"
 SHIPPED = {
     "default": "default.pt",
     "fast": "fast.pt",
+    "video": "video.pt",
 }
 
 

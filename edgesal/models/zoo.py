@@ -1,4 +1,4 @@
-"""The registered architectures (students, readout variants, the UVA-style tiny model)."""
+"""The registered architectures (students, readout variants, the UVA-style tiny and temporal models)."""
 
 from edgesal.models.registry import ModelSpec, register_model
 
@@ -21,3 +21,7 @@ register_model(ModelSpec("uva_tiny", "uva_tiny", "fastsal_c", "sigmoid", input_h
 register_model(ModelSpec("uva_tiny_readout", "uva_tiny", "fastsal_c", "readout", input_hw=(64, 64),
                          decoder_kwargs={"width": 8},
                          description="UVA-Net-style depthwise model at 64×64 with readout head (log density)"))
+register_model(ModelSpec("uva_temporal", "uva_tiny", "fastsal_c", "readout", input_hw=(64, 96),
+                         decoder_kwargs={"width": 12}, temporal="gru_lite",
+                         description="UVA-Net-style temporal student: depthwise 64×96 spatial path + ConvGRU-lite "
+                                     "state at stride 8, readout head (log density), run frame by frame"))

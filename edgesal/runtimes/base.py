@@ -12,6 +12,13 @@ Backends implement ``_open``, ``_describe_io``, ``invoke`` and ``read_metadata``
 models are accepted too: symbolic dimensions take the ``input_hw`` hint, extra inputs get
 a constant filler.
 
+**State tensors** (temporal models run frame by frame): an input ``X`` with an output ``X_out``
+is a state pair (:func:`state_pairs`). A backend that supports them lists the pairs in
+``state_pairs`` and implements ``invoke_named``; the session then keeps the state: each
+``invoke`` feeds the current state and keeps the new one (so ``maps`` and the bench's timed
+calls include it), ``reset_state()`` zeros it (a new clip), and ``run(batch)`` treats the batch
+as one clip in order (state reset first). Models without such pairs behave as before.
+
 This module is part of the device-side runtime layer: numpy + standard library, Python 3.8.
 """
 
@@ -89,6 +96,15 @@ def image_input(inputs: list, shape_of) -> object:
     return next((i for i in inputs if len(shape_of(i)) == 4), inputs[0])
 
 
+STATE_OUTPUT_SUFFIX = "_out"
+
+
+def state_pairs(input_names: Sequence[str], output_names: Sequence[str]) -> list:
+    """(input, output) names of the state tensors: every input ``X`` with an output ``X_out``."""
+    outputs = set(output_names)
+    return [(name, name + STATE_OUTPUT_SUFFIX) for name in input_names if name + STATE_OUTPUT_SUFFIX in outputs]
+
+
 def filler(shape: Sequence[int], dtype) -> np.ndarray:
     """A constant value for a non-image input (zeros; a placeholder for string tensors)."""
     if np.dtype(dtype).kind in "SUO":
@@ -114,9 +130,14 @@ class RuntimeSession:
     """
 
     runtime_name = "runtime"
+    image_name = "input"  # the image input's and the map output's names (used with state tensors)
+    output_name = "output"
 
     def __init__(self, path: str | Path, num_threads: int = 1, metadata: dict | None = None):
         self.path = self._check(path)
+        self.state: dict = {}
+        self.state_pairs: list = []  # (input, output) names of state tensors; set by backends that support them
+        self.state_shapes: dict = {}  # state input name → static shape
         self._open(num_threads)
         self.metadata = read_metadata(self.path) if metadata is None else metadata
         self.input_info, self.output_info = self._describe_io()
@@ -124,6 +145,7 @@ class RuntimeSession:
         self.layout = self.metadata.get("layout") or infer_layout(shape)
         self.nchw_shape = (shape[0], shape[3], shape[1], shape[2]) if self.layout == "nhwc" else tuple(shape)
         self.input_hw = (int(self.nchw_shape[2]), int(self.nchw_shape[3]))
+        self.reset_state()
 
     def _check(self, path: str | Path) -> Path:
         """The model file, validated before the runtime sees it."""
@@ -140,6 +162,25 @@ class RuntimeSession:
     def invoke(self, prepared):
         """The runtime call alone: one prepared input → the raw output."""
         raise NotImplementedError
+
+    def invoke_named(self, feeds: dict, fetch: list) -> list:
+        """Run with named inputs; the named outputs, raw (backends that support state tensors)."""
+        raise EdgesalError(f"{self.runtime_name} sessions do not support models with state tensors")
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self.state_pairs)
+
+    def reset_state(self) -> None:
+        """Zero the state tensors (the start of a clip); nothing for stateless models."""
+        self.state = {name: np.zeros(self.state_shapes[name], np.float32) for name, _ in self.state_pairs}
+
+    def invoke_state(self, prepared) -> np.ndarray:
+        """One frame of a stateful model: feed the carried state, keep the new one; the raw map output."""
+        outputs = self.invoke_named({self.image_name: prepared, **self.state},
+                                    [self.output_name] + [out for _, out in self.state_pairs])
+        self.state = {name: np.asarray(value, np.float32) for (name, _), value in zip(self.state_pairs, outputs[1:])}
+        return outputs[0]
 
     @staticmethod
     def read_metadata(path: Path) -> dict:
@@ -181,15 +222,21 @@ class RuntimeSession:
         return as_maps(self._to_nchw(self.invoke(self.prepare(x))))
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """(B, 3, H, W) float32 normalised → (B, 1, H, W) float32 (see module docstring)."""
+        """(B, 3, H, W) float32 normalised → (B, 1, H, W) float32 (see module docstring); for a
+        stateful model the batch is one clip: the state is reset, then carried frame to frame."""
         batch = np.asarray(batch, dtype=np.float32)
         if batch.ndim != 4 or batch.shape[1] != 3 or tuple(batch.shape[2:]) != self.input_hw:
             raise EdgesalError(f"{self.path.name} expects a (B, 3, {self.input_hw[0]}, {self.input_hw[1]}) "
                                f"float32 batch, got {list(batch.shape)}")
+        self.reset_state()
         return np.concatenate([self._to_nchw(self.invoke(self.prepare(x[None]))).reshape(1, 1, *self.input_hw)
                                for x in batch])
 
     def describe(self) -> dict:
         """Runtime facts for reports."""
-        return {"runtime": self.runtime_name, "path": str(self.path), "layout": self.layout,
-                "input_dtype": str(self.input_info.dtype), "input_hw": list(self.input_hw)}
+        facts = {"runtime": self.runtime_name, "path": str(self.path), "layout": self.layout,
+                 "input_dtype": str(self.input_info.dtype), "input_hw": list(self.input_hw)}
+        if self.state_pairs:
+            facts["state"] = [{"input": i, "output": o, "shape": list(self.state_shapes[i])}
+                              for i, o in self.state_pairs]
+        return facts

@@ -18,6 +18,7 @@ from .base import (
     image_input,
     import_runtime,
     known_dims,
+    state_pairs,
     static_dims,
 )
 from .errors import EdgesalError
@@ -49,15 +50,24 @@ class OnnxRuntimeSession(RuntimeSession):
     def _describe_io(self) -> tuple[TensorInfo, TensorInfo]:
         inputs = self.session.get_inputs()
         image = image_input(inputs, lambda i: i.shape)
-        self._input_name = image.name
+        self._input_name = self.image_name = image.name
+        outputs = self.session.get_outputs()
+        self.state_pairs = state_pairs([i.name for i in inputs if i.name != image.name], [o.name for o in outputs])
+        self.state_shapes = {i.name: static_dims(i.shape) for i in inputs if i.name in dict(self.state_pairs)}
         self._extra = {i.name: filler(static_dims(i.shape), _ORT_TYPES.get(i.type, np.float32))
-                       for i in inputs if i.name != image.name}
-        out = self.session.get_outputs()[0]
+                       for i in inputs if i.name != image.name and i.name not in self.state_shapes}
+        out = outputs[0]
+        self.output_name = out.name
         return (TensorInfo(static_dims(image.shape, self.hw_hint), np.dtype(_ORT_TYPES.get(image.type, np.float32))),
                 TensorInfo(known_dims(out.shape), np.dtype(_ORT_TYPES.get(out.type, np.float32))))
 
     def invoke(self, prepared: np.ndarray) -> np.ndarray:
+        if self.state_pairs:
+            return self.invoke_state(prepared)
         return self.session.run(None, {self._input_name: prepared, **self._extra})[0]
+
+    def invoke_named(self, feeds: dict, fetch: list) -> list:
+        return self.session.run(fetch, {**self._extra, **feeds})
 
     @staticmethod
     def read_metadata(path: Path) -> dict:

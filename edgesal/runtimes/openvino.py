@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import RuntimeSession, TensorInfo, error_line, import_runtime, known_dims, static_dims
+from .base import RuntimeSession, TensorInfo, error_line, import_runtime, known_dims, state_pairs, static_dims
 from .errors import EdgesalError
 from .metadata import KEY
 
@@ -59,13 +59,24 @@ class OpenVINOSession(RuntimeSession):
         partial = self._model.inputs[0].get_partial_shape()
         shape = static_dims([d.get_length() if d.is_static else -1 for d in partial], self.hw_hint)
         self._compile(shape)
+        inputs = [p.any_name for p in self._model.inputs]
+        self.image_name, self.output_name = inputs[0], self.compiled.output(0).any_name
+        self.state_pairs = state_pairs(inputs[1:], [p.any_name for p in self.compiled.outputs])
+        self.state_shapes = {p.any_name: tuple(p.get_shape()) for p in self._model.inputs
+                             if p.any_name in dict(self.state_pairs)}
         out = self.compiled.output(0)
         out_shape = known_dims([d.get_length() if d.is_static else -1 for d in out.get_partial_shape()])
         return (TensorInfo(shape, np.dtype(self.compiled.input(0).get_element_type().to_dtype())),
                 TensorInfo(out_shape, np.dtype(out.get_element_type().to_dtype())))
 
     def invoke(self, prepared: np.ndarray) -> np.ndarray:
+        if self.state_pairs:
+            return self.invoke_state(prepared)
         return self.request.infer({0: prepared})[self.compiled.output(0)].copy()
+
+    def invoke_named(self, feeds: dict, fetch: list) -> list:
+        results = self.request.infer(feeds)
+        return [results[self.compiled.output(name)].copy() for name in fetch]
 
     @staticmethod
     def read_metadata(path: Path) -> dict:

@@ -38,6 +38,11 @@ class TrainConfig:
     init: str | None = None  # start from this checkpoint (e.g. a pruned model) instead of the architecture
     hint_teacher: str | None = None  # edgesal .pt whose backbone features the student mimics first
     hint_steps: int = 0
+    data_kind: str = "images"  # images | clips (video datasets, for temporal students; edgesal.training.data)
+    clip_frames: int = 8  # clips: frames per training window (the unrolled length)
+    teacher: str | None = None  # clips: predictor whose per-frame maps are cached as pseudo-labels
+    teacher_smooth: float = 0.5  # clips: EMA weight of the newest frame in the temporal teacher
+    clips_per_source: int | None = None  # clips: use only the first N clips of each source
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrainConfig:
@@ -78,6 +83,8 @@ _RULES: dict[str, tuple[str, float | None]] = {
     "train": ("strings", None), "val": ("strings", None), "pretrained_backbone": ("bool", None),
     "hflip": ("bool", None), "optimizer": ("choice:adam,sgd", None),
     "schedule": ("choice:cosine,step,constant", None), "input_hw": ("size", None),
+    "data_kind": ("choice:images,clips", None), "clip_frames": ("int", 1), "clips_per_source": ("int", 1),
+    "teacher_smooth": ("float(0,1]", None),
 }
 
 
@@ -94,6 +101,8 @@ def _checked(name: str, value, origin: str):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise bad
         if (kind == "float>0" and value <= 0) or (minimum is not None and value < minimum):
+            raise bad
+        if kind == "float(0,1]" and not 0 < value <= 1:
             raise bad
         value = float(value)
     elif kind == "bool" and not isinstance(value, bool):
@@ -120,6 +129,8 @@ def _describe(kind: str, minimum: float | None) -> str:
         return f"an integer ≥ {minimum:g}"
     if kind == "float>0":
         return "a number > 0"
+    if kind == "float(0,1]":
+        return "a number in (0, 1]"
     if kind == "float":
         return f"a number ≥ {minimum:g}"
     if kind.startswith("choice:"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +26,9 @@ from edgesal.models import build_model, get_spec, save_checkpoint
 from edgesal.models.checkpoint import read_checkpoint
 from edgesal.models.registry import ModelSpec
 from edgesal.predictors.center_bias import fit_center_prior
-from edgesal.training.arrays import TrainingArrays, load_training_arrays
-from edgesal.training.batches import BatchStream, make_batch
+from edgesal.training.arrays import TrainingArrays
 from edgesal.training.config import TrainConfig
+from edgesal.training.data import array_batches, load_training_data
 
 
 @dataclass
@@ -67,18 +67,22 @@ def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 
 @torch.no_grad()
-def validation_loss(model: torch.nn.Module, arrays: TrainingArrays, loss_fn, spec, batch: int = 16) -> float:
-    """Mean loss over the validation arrays (no augmentation); the train/eval mode is restored."""
+def batches_loss(model: torch.nn.Module, batches: Iterable[dict], loss_fn) -> float:
+    """Mean loss over ``batches`` (weighted by batch size); the train/eval mode is restored."""
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
-    for start in range(0, len(arrays), batch):
-        idx = np.arange(start, min(start + batch, len(arrays)))
-        b = make_batch(arrays, idx, spec.mean, spec.std)
-        total += float(loss_fn(model(b["image"]), b)) * len(idx)
-        count += len(idx)
+    for b in batches:
+        n = len(b["image"])
+        total += float(loss_fn(model(b["image"]), b)) * n
+        count += n
     model.train(was_training)
     return total / max(count, 1)
+
+
+def validation_loss(model: torch.nn.Module, arrays: TrainingArrays, loss_fn, spec, batch: int = 16) -> float:
+    """Mean loss over the validation arrays (no augmentation); the train/eval mode is restored."""
+    return batches_loss(model, array_batches(arrays, spec, batch), loss_fn)
 
 
 def calibrate_checkpoint(path: Path, val_arrays: TrainingArrays) -> dict:
@@ -144,9 +148,10 @@ def train_steps(model: torch.nn.Module, loss_fn: LossFn, optimizer: torch.optim.
 class _Validation:
     """Validation every ``val_every`` steps, best/last checkpoints, early stopping, resume."""
 
-    def __init__(self, cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, val_arrays: TrainingArrays,
-                 loss_fn: LossFn, optimizer: torch.optim.Optimizer, scheduler, rank: int, total_steps: int):
-        self.cfg, self.model, self.spec, self.val_arrays, self.loss_fn = cfg, model, spec, val_arrays, loss_fn
+    def __init__(self, cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec,
+                 val_batches: Callable[[], Iterable[dict]], loss_fn: LossFn, optimizer: torch.optim.Optimizer,
+                 scheduler, rank: int, total_steps: int):
+        self.cfg, self.model, self.spec, self.val_batches, self.loss_fn = cfg, model, spec, val_batches, loss_fn
         self.optimizer, self.scheduler, self.rank, self.total_steps = optimizer, scheduler, rank, total_steps
         out = Path(cfg.out)
         self.last_path, self.best_path = out / "last.pt", out / "best.pt"
@@ -176,7 +181,7 @@ class _Validation:
         return self.stopped_early or (self.stop_after is not None and step >= self.stop_after)
 
     def _validate(self, step: int, loss: float) -> None:
-        val = validation_loss(self.model, self.val_arrays, self.loss_fn, self.spec)
+        val = batches_loss(self.model, self.val_batches(), self.loss_fn)
         self.history.append({"step": step, "train_loss": loss, "val_loss": val})
         improved = val < self.best_val
         self.best_val, self.bad_rounds = (val, 0) if improved else (self.best_val, self.bad_rounds + 1)
@@ -205,23 +210,22 @@ def _resolve_spec(cfg: TrainConfig) -> tuple[ModelSpec, torch.nn.Module | None, 
     return spec, init_model, init_meta
 
 
-def _fit_center_bias(model: torch.nn.Module, spec: ModelSpec, arrays: TrainingArrays) -> None:
-    """Initialise a readout's centre bias from the training fixations."""
-    labelled = arrays.fixations[arrays.labelled]
-    ys, xs = np.nonzero(labelled.sum(axis=0))
-    weights = labelled.sum(axis=0)[ys, xs]
+def _fit_center_bias(model: torch.nn.Module, spec: ModelSpec, counts: np.ndarray) -> None:
+    """Initialise a readout's centre bias from the training fixation counts (h, w)."""
+    ys, xs = np.nonzero(counts)
+    weights = counts[ys, xs]
     h, w = spec.input_hw
     points = np.repeat(np.stack([(xs + 0.5) / w, (ys + 0.5) / h], 1), weights.astype(int), axis=0)
     model.head.set_center_bias(torch.from_numpy(fit_center_prior(points)))
 
 
 def _initial_model(cfg: TrainConfig, spec: ModelSpec, init_model: torch.nn.Module | None,
-                   arrays: TrainingArrays, resume: bool) -> torch.nn.Module:
+                   counts: np.ndarray, resume: bool) -> torch.nn.Module:
     if init_model is not None:
         return init_model.train()
     model = build_model(spec, pretrained_backbone=cfg.pretrained_backbone and not resume)
     if spec.output_kind == "log_density":
-        _fit_center_bias(model, spec, arrays)
+        _fit_center_bias(model, spec, counts)
     return model
 
 
@@ -237,10 +241,12 @@ def _run_meta(cfg: TrainConfig, loss_name: str, n_train: int, world: int, hint_l
     return meta
 
 
-def _hint_losses(cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, arrays: TrainingArrays, resume: bool,
-                 progress: bool) -> list[float]:
+def _hint_losses(cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, arrays: TrainingArrays | None,
+                 resume: bool, progress: bool) -> list[float]:
     if not (cfg.hint_teacher and cfg.hint_steps and not resume):
         return []
+    if arrays is None:
+        raise EdgesalError(f"hint pretraining needs image training data, not data_kind {cfg.data_kind!r}")
     from edgesal.training.hint import hint_pretrain
 
     return hint_pretrain(model, spec, cfg.hint_teacher, arrays, cfg.hint_steps, seed=cfg.seed, progress=progress)
@@ -257,20 +263,21 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     seed_everything(cfg.seed, cfg.threads)
     spec, init_model, init_meta = _resolve_spec(cfg)
     show = progress and rank == 0
-    train_arrays = load_training_arrays(cfg.train, spec.input_hw, cfg.cache_dir, cfg.teacher_cache, show)
-    val_arrays = load_training_arrays(cfg.val, spec.input_hw, cfg.cache_dir, cfg.teacher_cache, show)
+    data = load_training_data(cfg, spec, rank, world, show)
     loss_name = cfg.loss or default_loss(spec.output_kind)
     loss_fn = get_loss(loss_name)
-    model = _initial_model(cfg, spec, init_model, train_arrays, resume)
-    stream = BatchStream(train_arrays, spec.mean, spec.std, cfg.batch, cfg.seed, cfg.hflip, rank, world)
+    seed_everything(cfg.seed)  # the same initialisation whether data preparation ran a teacher or hit its cache
+    model = _initial_model(cfg, spec, init_model, data.fixation_counts, resume)
+    stream = data.stream
     total_steps = cfg.max_steps or cfg.epochs * stream.steps_per_epoch
     optimizer = _optimizer(cfg, model.parameters())
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg.schedule, total_steps))
-    validation = _Validation(cfg, model, spec, val_arrays, loss_fn, optimizer, scheduler, rank, total_steps)
+    validation = _Validation(cfg, model, spec, data.val_batches, loss_fn, optimizer, scheduler, rank, total_steps)
     start = validation.restore() if resume else 0
-    hint_losses = _hint_losses(cfg, model, spec, train_arrays, resume, show)
+    images = getattr(stream, "arrays", None)
+    hint_losses = _hint_losses(cfg, model, spec, images if isinstance(images, TrainingArrays) else None, resume, show)
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    validation.meta = _run_meta(cfg, loss_name, len(train_arrays), world, hint_losses, init_meta)
+    validation.meta = _run_meta(cfg, loss_name, data.n_train, world, hint_losses, init_meta)
     validation.stop_after = stop_after
     model.train()
     validation.bar = tqdm(total=total_steps, initial=start, desc=f"train {spec.name}", unit="step", disable=not show)
@@ -280,8 +287,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     step = start + len(losses)
     stopped_early = validation.stopped_early
     interrupted = stop_after is not None and step >= stop_after and step < total_steps and not stopped_early
-    if rank == 0 and spec.output_kind == "log_density" and validation.best_path.exists() and not interrupted:
-        calibrate_checkpoint(validation.best_path, val_arrays)
+    if (rank == 0 and spec.output_kind == "log_density" and validation.best_path.exists() and not interrupted
+            and data.calibration is not None):
+        calibrate_checkpoint(validation.best_path, data.calibration)
     if world > 1:
         dist.barrier()
     return TrainResult(validation.best_val, step, stopped_early, validation.best_path, validation.history)

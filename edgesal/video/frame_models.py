@@ -52,6 +52,26 @@ def check_smooth(alpha: float | None) -> float | None:
     return alpha
 
 
+def ema_update(state: np.ndarray | None, saliency: np.ndarray, alpha: float) -> np.ndarray:
+    """One step of the smoothing EMA: ``α·p + (1 − α)·state`` (``p`` the sum-normalised map; the
+    first frame, or a frame of another size, starts it)."""
+    current = as_probability(saliency)
+    if state is None or state.shape != current.shape:
+        return current
+    return alpha * current + (1.0 - alpha) * state
+
+
+def finish_map(saliency: np.ndarray, name: str, state: np.ndarray | None,
+               smooth: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(the map to return, the new EMA state): ``saliency`` checked finite, then smoothed if ``smooth``."""
+    if not np.isfinite(saliency).all():
+        raise EdgesalError(f"the model {name} gave non-finite values")
+    if smooth is None:
+        return saliency, state
+    state = ema_update(state, saliency, smooth)
+    return state, state
+
+
 class PerFrameModel(FrameModel):
     """An image :class:`Predictor` applied to every frame, optionally smoothed over time (EMA)."""
 
@@ -66,16 +86,8 @@ class PerFrameModel(FrameModel):
 
     def predict(self, frame: np.ndarray) -> np.ndarray:
         saliency = np.asarray(self.predictor.predict(frame), dtype=np.float32)
-        if not np.isfinite(saliency).all():
-            raise EdgesalError(f"the model {self.predictor.name} gave non-finite values")
-        if self.smooth is None:
-            return saliency
-        current = as_probability(saliency)
-        if self._state is None or self._state.shape != current.shape:
-            self._state = current
-        else:
-            self._state = self.smooth * current + (1.0 - self.smooth) * self._state
-        return self._state
+        result, self._state = finish_map(saliency, self.predictor.name, self._state, self.smooth)
+        return result
 
     def describe(self) -> dict:
         return {**self.predictor.describe(), "name": self.name, "smooth": self.smooth}

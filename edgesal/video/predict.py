@@ -28,7 +28,7 @@ from edgesal.atomic import write_json
 from edgesal.errors import EdgesalError, PartialRunError
 from edgesal.prediction import overlay, write_map
 
-from .frame_models import FrameModel, PerFrameModel
+from .frame_models import FrameModel
 from .reader import ALL_FRAMES, FrameRange, VideoReader, is_camera
 from .writer import open_video_writer
 
@@ -139,11 +139,11 @@ def predict_videos(sources: list[str], out: str | Path, model: str, fmt: str = "
                    frame_range: FrameRange = ALL_FRAMES, smooth: float | None = None,
                    num_threads: int = 1, progress: bool = True) -> VideoRun:
     """Plan, load ``model`` once, then map every video; corrupt frames are counted, not fatal."""
-    from edgesal.predictors import load_predictor
+    from .temporal import load_frame_model
 
     frame_range.check()
     jobs = plan_videos(sources, out, fmt)
-    frame_model = PerFrameModel(load_predictor(model, num_threads=num_threads), smooth)
+    frame_model = load_frame_model(model, smooth, num_threads)
     run = VideoRun()
     for job in jobs:
         index = predict_video(job, frame_model, fmt, frame_range, progress)

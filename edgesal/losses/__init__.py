@@ -13,6 +13,10 @@ Registry contract: ``LOSSES[name]`` is a callable ``(output, batch) -> scalar Te
 * ``"density"``: (B, H, W) non-negative GT density (any scale),
 * ``"teacher"``: (B, H, W) teacher map, or None / missing.
 
+A loss whose output has more than one map per sample (the temporal students' clip loss in
+:mod:`edgesal.video.training`: fused + spatial maps) says so with an ``output_channels``
+attribute; image losses have none (one channel).
+
 When the teacher is None each loss falls back to its ground-truth terms only:
 
 =====================  ==========================================  ===========================

@@ -194,4 +194,5 @@ def coupled_distillation(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
             + 0.45 * density_cross_entropy(spatial, batch["teacher"]))
 
 
+coupled_distillation.output_channels = 2  # fused + spatial maps, unlike the image losses' one channel
 LOSSES.setdefault("coupled_distillation", coupled_distillation)

@@ -54,3 +54,14 @@ def world(tmp_path, tiny_ckpt, blob_dataset):
     from bad_input import build_world
 
     return build_world(tmp_path / "w", tiny_ckpt, blob_dataset)
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory) -> Path:
+    """The tiny demo model exported to ONNX (sidecar + .ref.npz) by the real export pipeline."""
+    from edgesal.bench.demo import pytest_demo_dir, tiny_artefacts
+
+    paths = tiny_artefacts(pytest_demo_dir(tmp_path_factory), targets=("onnx",))
+    if not paths:
+        pytest.skip("the ONNX exporter (onnxscript) is not installed")
+    return paths[0]

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from bad_input import Case, World, build_world, run_case
 from bad_input import write_file as _write
 
 ART = "art/uva_tiny_readout_fp32.onnx"
-
-
-@pytest.fixture(scope="module")
-def tiny_onnx(tmp_path_factory) -> Path:
-    """The demo model exported by the real pipeline (sidecar + .ref.npz beside it)."""
-    from edgesal.bench.demo import pytest_demo_dir, tiny_artefacts
-
-    paths = tiny_artefacts(pytest_demo_dir(tmp_path_factory), targets=("onnx",))
-    if not paths:
-        pytest.skip("the ONNX exporter (onnxscript) is not installed")
-    return paths[0]
 
 
 @pytest.fixture

@@ -27,17 +27,6 @@ from edgesal.runtimes import device_info, timing
 DATA = Path(__file__).parent / "data" / "benchmark_model"
 
 
-@pytest.fixture(scope="module")
-def tiny_onnx(tmp_path_factory) -> Path:
-    """The tiny demo model exported to ONNX (sidecar + .ref.npz) by the real export pipeline."""
-    from edgesal.bench.demo import pytest_demo_dir, tiny_artefacts
-
-    paths = tiny_artefacts(pytest_demo_dir(tmp_path_factory), targets=("onnx",))
-    if not paths:
-        pytest.skip("the ONNX exporter (onnxscript) is not installed")
-    return paths[0]
-
-
 def _quick(models, **kw) -> BenchRequest:
     return BenchRequest(models=[str(m) for m in models], runs=kw.pop("runs", 5), warmup=kw.pop("warmup", 1), **kw)
 

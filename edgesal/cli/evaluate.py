@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from edgesal.atomic import write_json
-from edgesal.cli.params import OUTPUT_FILE, POSITIVE_INT, InputFolder
+from edgesal.cli.params import OUTPUT_FILE, POSITIVE_INT, input_folder
 from edgesal.cli.predict import SMOOTH_WEIGHT
 from edgesal.cli.tables import print_table
 from edgesal.errors import EdgesalError
@@ -26,7 +26,7 @@ def _title(data: str, split: str, seeded: bool) -> str:
               help="split to score [default: the held-out split of a dataset with an official or "
                    "committed split (osie, scene: test; salicon: val), else all images]")
 @click.option("--model", "model", default=None, help="model name or file (.pt, .onnx, .tflite, .xml)")
-@click.option("--maps", "maps_dir", default=None, type=InputFolder("maps folder"),
+@click.option("--maps", "maps_dir", default=None, type=input_folder("maps folder"),
               help="folder of <stem>.npy/.png maps")
 @click.option("--json", "json_out", default=None, type=OUTPUT_FILE, help="write the means as JSON")
 @click.option("--limit", default=None, type=POSITIVE_INT, help="only the first N images (N ≥ 1)")

@@ -66,48 +66,38 @@ def check_output_file(path: Path) -> str | None:
     return check_output_folder(path.parent)
 
 
-class OutputFolder(click.ParamType):
-    """A folder that exists or can be created and is writable (checked before the run)."""
+class CheckedPath(click.ParamType):
+    """A path checked by ``problem(path)`` (None when fine, else the reason) before the run."""
 
-    name = "folder"
+    def __init__(self, name: str, problem) -> None:
+        self.name = name
+        self.problem = problem
 
     def convert(self, value, param, ctx):
         path = Path(os.path.expanduser(str(value)))
-        problem = check_output_folder(path)
+        problem = self.problem(path)
         if problem:
             self.fail(problem, param, ctx)
         return str(path)
 
 
-class OutputFile(click.ParamType):
-    """A file path whose folder exists or can be created (not an existing folder)."""
-
-    name = "file"
-
-    def convert(self, value, param, ctx):
-        path = Path(os.path.expanduser(str(value)))
-        problem = check_output_file(path)
-        if problem:
-            self.fail(problem, param, ctx)
-        return str(path)
+#: a folder that exists or can be created and is writable
+OUTPUT_FOLDER = CheckedPath("folder", check_output_folder)
+#: a file path whose folder exists or can be created (not an existing folder)
+OUTPUT_FILE = CheckedPath("file", check_output_file)
 
 
-OUTPUT_FOLDER = OutputFolder()
-OUTPUT_FILE = OutputFile()
+def input_folder_problem(what: str):
+    """A ``CheckedPath`` check for an existing folder to read; ``what`` names it in the error."""
 
-
-class InputFolder(click.ParamType):
-    """An existing folder to read (checked at parse time); ``what`` names it in the error."""
-
-    name = "folder"
-
-    def __init__(self, what: str = "folder") -> None:
-        self.what = what
-
-    def convert(self, value, param, ctx):
-        path = Path(os.path.expanduser(str(value)))
+    def problem(path: Path) -> str | None:
         if not path.exists():
-            self.fail(f"{self.what} not found: {path}", param, ctx)
-        if not path.is_dir():
-            self.fail(f"{path} is a file, not a folder", param, ctx)
-        return str(path)
+            return f"{what} not found: {path}"
+        return None if path.is_dir() else f"{path} is a file, not a folder"
+
+    return problem
+
+
+def input_folder(what: str = "folder") -> CheckedPath:
+    """An existing folder to read, checked at parse time."""
+    return CheckedPath("folder", input_folder_problem(what))

@@ -33,7 +33,11 @@ def _print_results(doc: dict) -> None:
         click.echo("note: emulated timings (qemu) are not compared with the FPS target")
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal bench runs/export/default_int8.tflite runs/export/default_fp32.onnx --threads 1,2
+  edgesal bench default_int8.tflite --device qemu-aarch64 --report runs/bench
+  edgesal bench default_int8.tflite --device adb:SERIAL --delegate gpu --benchmark-binary ./benchmark_model""")
 @click.argument("models", nargs=-1, required=True, metavar="MODEL_FILE...")
 @click.option("--runtime", default="auto", show_default=True, help=_RUNTIME_HELP)
 @click.option("--threads", default="1", show_default=True, help="comma-separated thread counts, e.g. 1,2,4")
@@ -88,7 +92,10 @@ def bench(models, runtime, threads, device, runs, warmup, target_fps, image, see
         raise EdgesalError(f"bench failed: FPS {verdict['fps']}, parity {verdict['parity']}")
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal report runs/bench
+  edgesal report runs/bench/bench.json""")
 @click.argument("path", type=click.Path())
 def report(path: str) -> None:
     """Rebuild bench.md and bench.html from a saved bench.json (or the folder holding it)."""

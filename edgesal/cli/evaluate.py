@@ -20,7 +20,11 @@ def _title(data: str, split: str, seeded: bool) -> str:
     return f"{data} / {split}{note}"
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal evaluate --data osie --model default
+  edgesal evaluate --data osie --split val --model runs/export/default_int8.tflite --json val.json
+  edgesal evaluate --data my_folder --maps my_maps   # generic folder: every image is scored""")
 @click.option("--data", required=True, help="dataset name (osie, scene, eyecrowd, …) or folder")
 @click.option("--split", default=None, type=click.Choice(SPLIT_CHOICES, case_sensitive=False),
               help="split to score [default: the held-out split of a dataset with an official or "

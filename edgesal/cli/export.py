@@ -17,7 +17,11 @@ from edgesal.cli.params import (
 from edgesal.export.formats import EXPORT_FORMATS
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal export --target tflite --int8                 # the default model → runs/export
+  edgesal export --model fast --target onnx --target openvino --fp32 --int8
+  edgesal export --model run/best.pt --target tflite --int8 --calib my_photos/""")
 @click.option("--target", "targets", multiple=True, default=["onnx"], show_default=True,
               help=f"export target, repeatable: {', '.join(EXPORT_FORMATS)}")
 @click.option("--int8", is_flag=True, help="int8 artefact (calibrated; the head stays float)")
@@ -68,7 +72,9 @@ def export(targets, int8, fp16, fp32, calib, imgsz, model, out, parity_images, p
                                                            for r in failed))
 
 
-@click.command("calib-set")
+@click.command("calib-set", epilog="""\b
+Examples:
+  edgesal calib-set --data osie --split train --n 200 --out calib/osie200""")
 @click.option("--data", required=True, help="dataset name or folder")
 @click.option("--split", default="train", show_default=True, help="split to draw from (never the test split)")
 @click.option("--n", "n", default=200, show_default=True, type=POSITIVE_INT, help="number of images")

@@ -9,7 +9,11 @@ import click
 from edgesal.cli.params import IMAGE_SIDE
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal info --list
+  edgesal info --model fast --imgsz 384 512
+  edgesal info --model runs/export/default_int8.tflite --json""")
 @click.option("--model", default="default", show_default=True, help="model name or file")
 @click.option("--imgsz", "input_hw", nargs=2, type=IMAGE_SIDE, help="input height width for FLOPs")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")

@@ -81,7 +81,10 @@ def _common(f):
     return f
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal prune --model default --data osie:train --val osie:val --flops 30% --channel-multiple 16 \\
+      --maps-per-step 50 --finetune-steps 500 --out runs/prune""")
 @_common
 @click.option("--val", multiple=True, help="validation source (loss before/after, repeatable)")
 @click.option("--method", type=click.Choice(METHODS), default="fisher", show_default=True)
@@ -118,7 +121,10 @@ def prune(model, data, val, method, beta, beta_star, n_prune, flop_target, snaps
         click.echo(f"validation loss {p['val_loss_before']:.4f} → {p['val_loss_after']:.4f}")
 
 
-@click.command("prune-sweep")
+@click.command("prune-sweep", epilog="""\b
+Examples:
+  edgesal prune-sweep --model default --data osie:train --eval osie:val --methods fisher,l1a \\
+      --prune 90%,70%,50% --no-retrain""")
 @_common
 @click.option("--methods", default="fisher,l1a,l1w,taylor", show_default=True, help="comma list")
 @click.option("--betas", default="0", show_default=True,

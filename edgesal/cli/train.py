@@ -7,7 +7,11 @@ import click
 from edgesal.cli.params import IMAGE_SIDE, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal train --config edgesal/models/cards/default.train.toml
+  edgesal train --model fastsal_a_mnv2_readout --data osie:train --val osie:val --epochs 10 --batch 16
+  edgesal train --init runs/prune/pruned.pt --data osie:train --val osie:val --max-steps 500""")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="TOML or JSON file with TrainConfig fields")
 @click.option("--model", help="architecture name (edgesal info --list shows them)")
@@ -49,7 +53,9 @@ def train(config_file, resume, no_pretrained, **flags) -> None:
                f"{' (early stop)' if result.stopped_early else ''}; best checkpoint: {result.best_path}")
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  edgesal pseudolabel osie:train images:my_photos/ --teacher attention-center --out runs/teacher""")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--teacher", default="attention-center", show_default=True,
               help="predictor name/path; a+b averages an ensemble")
@@ -68,7 +74,9 @@ def pseudolabel(sources, teacher, cache, size, threads) -> None:
     result.raise_for_skipped()
 
 
-@click.command("calibrate-density")
+@click.command("calibrate-density", epilog="""\b
+Examples:
+  edgesal calibrate-density --model runs/train/best.pt --val osie:val""")
 @click.option("--model", "checkpoint", required=True, type=click.Path(exists=True, dir_okay=False),
               help="log-density .pt checkpoint (rewritten)")
 @click.option("--val", multiple=True, default=("osie:val",), show_default=True, help="validation source(s)")

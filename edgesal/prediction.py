@@ -18,7 +18,8 @@ from tqdm import tqdm
 
 from edgesal.atomic import atomic_path
 from edgesal.data.images import find_images, load_rgb
-from edgesal.errors import EdgesalError, PartialRunError
+from edgesal.errors import EdgesalError
+from edgesal.errors import raise_for_skipped as report_skipped
 from edgesal.predictors import load_predictor
 
 FORMATS = ("npy", "png", "overlay")
@@ -144,9 +145,4 @@ def predict_paths(sources: str | Path | list[str | Path], out: str | Path, model
 
 def raise_for_skipped(run: PredictionRun, total: int, what: str = "image") -> None:
     """Nothing skipped: return. Some skipped: PartialRunError (exit 3). All: EdgesalError (exit 2)."""
-    if not run.skipped:
-        return
-    names = ", ".join(p.name for p, _ in run.skipped[:5]) + (" …" if len(run.skipped) > 5 else "")
-    if not run.written:
-        raise EdgesalError(f"none of the {total} {what}(s) could be used: {names}")
-    raise PartialRunError(f"skipped {len(run.skipped)} of {total} {what}(s) that could not be used: {names}")
+    report_skipped([p.name for p, _ in run.skipped], len(run.written), total, what)

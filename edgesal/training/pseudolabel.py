@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edgesal.atomic import atomic_path, write_json
-from edgesal.errors import EdgesalError, PartialRunError
+from edgesal.errors import EdgesalError, raise_for_skipped
 from edgesal.imaging import resize_map
 from edgesal.predictors import load_predictor
 from edgesal.predictors.base import Predictor
@@ -58,12 +58,7 @@ class PseudolabelRun:
 
     def raise_for_skipped(self) -> None:
         """PartialRunError (exit 3) when some images were skipped, EdgesalError when all were."""
-        if not self.skipped:
-            return
-        names = ", ".join(k for k, _ in self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
-        if self.computed == 0 and not self.cached:
-            raise EdgesalError(f"none of the {self.images} image(s) could be read: {names}")
-        raise PartialRunError(f"skipped {len(self.skipped)} of {self.images} image(s) that could not be read: {names}")
+        raise_for_skipped([k for k, _ in self.skipped], self.computed + self.cached, self.images, verb="read")
 
 
 def read_manifest(cache: Path) -> dict | None:

@@ -81,3 +81,26 @@ def test_info_reports_paper_flops():
 def test_unknown_architecture_suggests():
     with pytest.raises(EdgesalError, match="did you mean 'uva_tiny'"):
         get_spec("uva_tinny")
+
+
+def test_readout_output_stride_is_a_smaller_copy_of_the_full_map():
+    import dataclasses
+
+    import torch.nn.functional as F
+
+    from edgesal.metrics import cc
+
+    spec = get_spec("uva_tiny_readout")
+    full = build_model(spec).eval()
+    strided_spec = dataclasses.replace(spec, head_kwargs={**spec.head_kwargs, "output_stride": 4})
+    strided = build_model(strided_spec).eval()
+    strided.load_state_dict(full.state_dict())  # same weights: the stride changes no shape
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        small, big = strided(x), full(x)
+    assert small.shape == (1, 1, 16, 24)
+    assert torch.allclose(small.exp().sum(), torch.ones(()), atol=1e-4)
+    up = F.interpolate(small.exp(), size=(64, 96), mode="bilinear", align_corners=False)
+    assert cc(up[0, 0].numpy(), big.exp()[0, 0].numpy()) > 0.98
+    with pytest.raises(ValueError, match="output_stride"):
+        build_model(dataclasses.replace(spec, head_kwargs={"output_stride": 0}))

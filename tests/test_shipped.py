@@ -65,6 +65,29 @@ def test_fast_keeps_default_accuracy_on_osie():
     assert means["fast"]["nss"] > 0.9 * means["default"]["nss"]
 
 
+def test_nano_is_a_5x_pruned_default_with_a_quarter_resolution_readout():
+    from edgesal.models import load_checkpoint
+
+    nano, spec, meta = load_checkpoint(shipped_path("nano"))
+    assert meta["pruning"]["method"] == "fisher" and meta["pruned_channels"]
+    assert model_info("nano")["flops"] * 5 <= model_info("default")["flops"]
+    assert spec.head_kwargs["output_stride"] == 4 and shipped_path("nano").stat().st_size < 2**20
+    with torch.no_grad():
+        out = nano(torch.zeros(1, 3, *spec.input_hw))
+    assert out.shape == (1, 1, spec.input_hw[0] // 4, spec.input_hw[1] // 4)
+    depthwise = [m.out_channels for m in nano.modules()
+                 if isinstance(m, torch.nn.Conv2d) and m.groups == m.in_channels > 1]
+    assert depthwise and all(c % 8 == 0 for c in depthwise)  # --channel-multiple 8
+
+
+def test_nano_keeps_accuracy_on_osie():
+    shared_or_skip("data", "osie")
+    means = {name: evaluate("osie", predictor_source(load_predictor(name)), split="test", limit=20,
+                            progress=False).means for name in ("default", "nano")}
+    assert means["nano"]["auc_judd"] > means["default"]["auc_judd"] - 0.015
+    assert means["nano"]["nss"] > 0.9 * means["default"]["nss"]
+
+
 def test_video_is_a_small_temporal_student_run_frame_by_frame():
     from edgesal.models.temporal import is_stateful
     from edgesal.video.temporal import StatefulFrameModel, load_frame_model

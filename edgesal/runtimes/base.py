@@ -2,8 +2,9 @@
 
 ``session.run(batch)`` takes what the torch model takes — a float32 NCHW batch
 (B, 3, H, W), already normalised ``(x − mean) / std`` — and returns what the torch model
-returns: float32 (B, 1, H, W) in the model's output semantics (``metadata["output_kind"]``:
-natural-log density, or sigmoid logits). Layout (NHWC) and int8 input/output quantisation
+returns: float32 (B, 1, h, w) — the input size, or smaller for a head with an output
+stride — in the model's output semantics (``metadata["output_kind"]``: natural-log
+density, or sigmoid logits). Layout (NHWC) and int8 input/output quantisation
 are handled inside, from the model's own tensor descriptions. For timing, the same steps
 are exposed separately: ``prepare`` (NCHW float32 → the model's input), ``invoke`` (the
 runtime call alone) and ``maps`` (NCHW → (N, H, W) float32 maps).
@@ -229,8 +230,13 @@ class RuntimeSession:
             raise EdgesalError(f"{self.path.name} expects a (B, 3, {self.input_hw[0]}, {self.input_hw[1]}) "
                                f"float32 batch, got {list(batch.shape)}")
         self.reset_state()
-        return np.concatenate([self._to_nchw(self.invoke(self.prepare(x[None]))).reshape(1, 1, *self.input_hw)
+        return np.concatenate([self._as_batch_map(self._to_nchw(self.invoke(self.prepare(x[None]))))
                                for x in batch])
+
+    def _as_batch_map(self, y: np.ndarray) -> np.ndarray:
+        """One output → (1, 1, h, w): a flat output is at the input size; a map keeps its own
+        size (smaller than the input for heads with an output stride)."""
+        return y.reshape(1, 1, *self.input_hw) if y.ndim < 3 else as_maps(y)[:1, None]
 
     def describe(self) -> dict:
         """Runtime facts for reports."""

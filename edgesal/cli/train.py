@@ -7,18 +7,43 @@ import click
 from edgesal.cli.params import IMAGE_SIDE, NON_NEGATIVE_INT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT
 
 
+class _CommaList(click.ParamType):
+    """``a,b,c`` → a list of non-empty items (integers ≥ 0 when ``levels``)."""
+
+    def __init__(self, levels: bool):
+        self.levels = levels
+        self.name = "levels" if levels else "names"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        items = [v.strip() for v in str(value).split(",")]
+        if not all(items) or (self.levels and not all(v.isdigit() for v in items)):
+            self.fail(f"{value!r} is not a comma-separated list of "
+                      f"{'levels (integers ≥ 0)' if self.levels else 'names'}", param, ctx)
+        return [int(v) for v in items] if self.levels else items
+
+
+NAME_LIST = _CommaList(levels=False)
+LEVEL_LIST = _CommaList(levels=True)
+
+
 @click.command(epilog="""\b
 Examples:
   edgesal train --config edgesal/models/cards/default.train.toml
   edgesal train --model fastsal_a_mnv2_readout --data osie:train --val osie:val --epochs 10 --batch 16
-  edgesal train --init runs/prune/pruned.pt --data osie:train --val osie:val --max-steps 500""")
+  edgesal train --init runs/prune/pruned.pt --data osie:train --val osie:val --max-steps 500
+  edgesal train --model fastsal_a_mnv2_readout --distill stats --distill-teacher default --distill-weight 0.1
+  edgesal train --model fastsal_a_mnv2 --hint-teacher teacher.onnx --hint-tensors feat8,feat16 --hint-steps 500
+  (recipes for every distillation method: docs/training.md)""")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="TOML or JSON file with TrainConfig fields")
 @click.option("--model", help="architecture name (edgesal info --list shows them)")
 @click.option("--data", "train", multiple=True, help="training source NAME[:SPLIT] or images:DIR (repeatable)")
 @click.option("--val", multiple=True, help="validation source NAME[:SPLIT] (repeatable)")
 @click.option("--teacher-cache", help="folder of teacher maps from `edgesal pseudolabel`")
-@click.option("--loss", help="theis, fixation_nll, density_cross_entropy, fastsal_bce, fastsal_kl_cc_bce")
+@click.option("--loss", help="theis, fixation_nll, density_cross_entropy, fastsal_bce, fastsal_kl_cc_bce, "
+              "fastsal_eq3_paper")
 @click.option("--imgsz", "input_hw", nargs=2, type=IMAGE_SIDE, help="input height width")
 @click.option("--epochs", type=POSITIVE_INT, help="passes over the training images (default 10)")
 @click.option("--batch", type=POSITIVE_INT, help="images per step (default 16)")
@@ -33,8 +58,16 @@ Examples:
 @click.option("--out", type=OUTPUT_FOLDER, help="run folder (best.pt, last.pt)")
 @click.option("--cache-dir", type=OUTPUT_FOLDER, help="where preprocessed training arrays are cached")
 @click.option("--init", help="start from this checkpoint (e.g. a pruned .pt) instead of a fresh architecture")
-@click.option("--hint-teacher", help="edgesal .pt teacher for hint pretraining of the backbone")
+@click.option("--hint-teacher", help="teacher for hint pretraining of the backbone: shipped name, .pt, "
+              "or .onnx/.tflite with --hint-tensors")
+@click.option("--hint-tensors", type=NAME_LIST, help="comma-separated intermediate tensors of an exported hint teacher")
 @click.option("--hint-steps", type=NON_NEGATIVE_INT, help="hint pretraining steps before training")
+@click.option("--distill", type=click.Choice(["stats", "hint"]),
+              help="feature distillation term added to the loss: stats (Zhang et al.) or hint (FitNets)")
+@click.option("--distill-teacher", help="edgesal teacher of --distill: shipped name, architecture or .pt")
+@click.option("--distill-weight", type=POSITIVE_FLOAT, help="weight of the --distill term (default 1)")
+@click.option("--feature-layers", type=LEVEL_LIST,
+              help="student backbone levels paired with teacher features, e.g. 1,2,3 (0 = stride 4)")
 @click.option("--no-pretrained", is_flag=True, help="random backbone initialisation")
 @click.option("--resume", is_flag=True, help="continue from OUT/last.pt")
 def train(config_file, resume, no_pretrained, **flags) -> None:

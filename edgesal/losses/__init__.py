@@ -27,7 +27,12 @@ density_cross_entropy  H(teacher, p)                               H(density, p)
 theis                  0.1 NLL(fixations) + 0.9 H(teacher, p)      NLL(fixations) (weight 1)
 fastsal_bce            BCE(z, mm(density)) + BCE(z, mm(teacher))   BCE(z, mm(density))
 fastsal_kl_cc_bce      KL + (1 - CC) vs density + BCE vs teacher   KL + (1 - CC)
+fastsal_eq3_paper      .5 KL + .2 (1 - CC) + .3 BCE vs teacher     the same vs density
 =====================  ==========================================  ===========================
+
+``fastsal_eq3_paper`` is FastSal eq. 3 as the paper writes it (uncentred CC, BCE of
+``sigmoid(z)``) and expects the raw scores of a sigmoid head (``logits``);
+``fastsal_kl_cc_bce`` is edgesal's variant (see :mod:`.fastsal` for the differences).
 
 All maps must already have the output's spatial size (ValueError otherwise).
 """
@@ -41,8 +46,10 @@ from torch import Tensor
 
 from ..errors import EdgesalError
 from .fastsal import (
+    cc_uncentred,
     correlation_coefficient,
     fastsal_bce_loss,
+    fastsal_eq3_paper_loss,
     fastsal_kl_cc_bce_loss,
     kl_divergence,
     minmax_normalise,
@@ -92,12 +99,18 @@ def _fastsal_kl_cc_bce(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
     return fastsal_kl_cc_bce_loss(output, batch["density"], _teacher(batch))
 
 
+def _fastsal_eq3_paper(output: Tensor, batch: Mapping[str, Any]) -> Tensor:
+    teacher = _teacher(batch)
+    return fastsal_eq3_paper_loss(output, batch["density"] if teacher is None else teacher)
+
+
 LOSSES: dict[str, LossFn] = {
     "fixation_nll": _fixation_nll,
     "density_cross_entropy": _density_ce,
     "theis": _theis,
     "fastsal_bce": _fastsal_bce,
     "fastsal_kl_cc_bce": _fastsal_kl_cc_bce,
+    "fastsal_eq3_paper": _fastsal_eq3_paper,
 }
 """Name -> ``(output, batch) -> loss``; see the module docstring for the contract."""
 
@@ -123,12 +136,14 @@ __all__ = [
     "FeatureStatisticsLoss",
     "HintLoss",
     "LossFn",
+    "cc_uncentred",
     "channel_attention",
     "correlation_coefficient",
     "covariance",
     "default_loss",
     "density_cross_entropy",
     "fastsal_bce_loss",
+    "fastsal_eq3_paper_loss",
     "fastsal_kl_cc_bce_loss",
     "first_order_loss",
     "fixation_nll",

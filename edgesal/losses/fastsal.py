@@ -5,11 +5,20 @@ is computed per image over its H*W pixels and then averaged over the batch.
 
 * eq. 2 (``fastsal_bce_loss``): the network predicts sigmoid *logits*;
   ``L = w_gt * BCE(sigmoid(z), mm(GT)) + w_t * BCE(sigmoid(z), mm(T))``
-* eq. 3 (``fastsal_kl_cc_bce_loss``): the network output is turned into a density
-  ``P = softmax over pixels``;
-  ``L = w_kl * KL(GT || P) + w_cc * (1 - CC(P, GT)) + w_bce * BCE(mm(P), mm(T))``
+  (the paper and the authors' code take SALICON maps / SalGAN outputs in [0, 1] as they are;
+  min-max leaves a map spanning [0, 1] as it is and puts densities of any scale into [0, 1]);
+* eq. 3 as written (``fastsal_eq3_paper_loss``): every term is against the teacher map ``T``
+  (the paper's pseudo-labelled images have no ground truth), on the raw scores ``z``:
+  ``L = 0.5 KL(T || softmax(z)) + 0.2 (1 - CC(softmax(z), T)) + 0.3 BCE(sigmoid(z), mm(T))``
+  with the paper's CC = ``sum(P T) / sqrt(sum(P^2) sum(T^2))`` (uncentred, ``cc_uncentred``)
+  and the weights of the authors' release (``compute_log_prob_3losses`` in
+  github.com/feiyanhu/FastSal, ``model/student_teacher.py``);
+* edgesal's eq. 3 variant (``fastsal_kl_cc_bce_loss``): KL and CC against the ground truth,
+  Pearson CC, BCE of the min-max normalised softmax against the teacher:
+  ``L = w_kl * KL(GT || P) + w_cc * (1 - Pearson(P, GT)) + w_bce * BCE(mm(P), mm(T))``
 
-where ``mm`` is per-image min-max normalisation to [0, 1] and ``T`` the teacher map.
+where ``mm`` is per-image min-max normalisation to [0, 1], ``P = softmax(z)`` over pixels and
+``T`` the teacher map.
 """
 
 from __future__ import annotations
@@ -104,6 +113,45 @@ def fastsal_bce_loss(
     return loss
 
 
+def cc_uncentred(a: Tensor, b: Tensor, eps: float = 1e-12) -> Tensor:
+    """Per-image ``sum(a b) / sqrt(sum(a^2) sum(b^2))`` (cosine of the flattened maps), batch mean.
+
+    FastSal's CC term: unlike Pearson's coefficient the maps are not centred, so it is
+    scale- but not shift-invariant (two non-negative maps give a value in [0, 1]).
+    """
+    check_same_size(a, b, "a", "b")
+    x = flatten_maps(a, "a")
+    y = flatten_maps(as_float_like(b, x), "b")
+    return F.cosine_similarity(x, y, dim=1, eps=eps).mean()
+
+
+def fastsal_eq3_paper_loss(
+    logits: Tensor,
+    teacher_map: Tensor,
+    kl_weight: float = 0.5,
+    cc_weight: float = 0.2,
+    bce_weight: float = 0.3,
+) -> Tensor:
+    """FastSal eq. 3 as the paper writes it: all three terms against the teacher map ``T``.
+
+    ``T`` is sum-normalised per image into a distribution and ``P = softmax(z)`` over pixels:
+    ``kl_weight * KL(T || P) + cc_weight * (1 - cc_uncentred(P, T))
+    + bce_weight * BCE(sigmoid(z), mm(T))``. ``KL = sum_x T log(T / P)`` (pixels with
+    ``T = 0`` add 0) summed over pixels and averaged over the batch; BCE is the pixel mean,
+    computed from the logits. ``logits`` are the raw scores of a sigmoid head.
+    """
+    check_same_size(logits, teacher_map, "logits", "teacher_map")
+    z = flatten_maps(logits, "logits")
+    t = flatten_maps(as_float_like(teacher_map, z), "teacher_map").clamp_min(0.0)
+    t_sum = t.sum(dim=1, keepdim=True)
+    t_dist = t / torch.where(t_sum > 0, t_sum, torch.ones_like(t_sum))
+    log_p = torch.log_softmax(z, dim=1)
+    kl = F.kl_div(log_p, t_dist, reduction="sum") / z.shape[0]
+    cc = cc_uncentred(log_p.exp().unsqueeze(1), t_dist.unsqueeze(1))
+    bce = F.binary_cross_entropy_with_logits(z, minmax_normalise(t))
+    return kl_weight * kl + cc_weight * (1.0 - cc) + bce_weight * bce
+
+
 def fastsal_kl_cc_bce_loss(
     output: Tensor,
     gt_density: Tensor,
@@ -112,8 +160,13 @@ def fastsal_kl_cc_bce_loss(
     cc_weight: float = 1.0,
     bce_weight: float = 1.0,
 ) -> Tensor:
-    """FastSal eq. 3: ``kl_weight * KL(GT || P) + cc_weight * (1 - CC(P, GT))
+    """edgesal's variant of FastSal eq. 3: ``kl_weight * KL(GT || P) + cc_weight * (1 - CC(P, GT))
     + bce_weight * BCE(mm(P), mm(teacher))``.
+
+    It differs from the paper (``fastsal_eq3_paper_loss``) in four ways: KL and CC are taken
+    against the ground truth, not the teacher; CC is Pearson's (centred); BCE compares the
+    min-max normalised softmax (not ``sigmoid(z)``) with the teacher; the weights are 1/1/1
+    (not 0.5/0.2/0.3). The MIT-benchmark KL with ``eps`` is used.
 
     ``output`` is either a log-density or raw per-pixel scores/logits: ``P`` is always
     ``softmax`` over the H*W pixels (softmax of a normalised log-density is its density,

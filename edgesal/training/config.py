@@ -36,8 +36,13 @@ class TrainConfig:
     max_steps: int | None = None
     threads: int | None = None
     init: str | None = None  # start from this checkpoint (e.g. a pruned model) instead of the architecture
-    hint_teacher: str | None = None  # edgesal .pt whose backbone features the student mimics first
+    hint_teacher: str | None = None  # model (name, .pt, .onnx, .tflite) whose features the student mimics first
     hint_steps: int = 0
+    hint_tensors: list[str] | None = None  # intermediate tensors of an exported (.onnx/.tflite) hint teacher
+    distill: str | None = None  # feature distillation term during training: stats (Zhang et al.) | hint
+    distill_teacher: str | None = None  # edgesal model (name or .pt) whose backbone features are distilled
+    distill_weight: float = 1.0  # weight of the distillation term next to the task loss
+    feature_layers: list[int] | None = None  # student backbone levels (0-3) paired with teacher features
     data_kind: str = "images"  # images | clips (video datasets, for temporal students; edgesal.training.data)
     clip_frames: int = 8  # clips: frames per training window (the unrolled length)
     teacher: str | None = None  # clips: predictor whose per-frame maps are cached as pseudo-labels
@@ -85,6 +90,8 @@ _RULES: dict[str, tuple[str, float | None]] = {
     "schedule": ("choice:cosine,step,constant", None), "input_hw": ("size", None),
     "data_kind": ("choice:images,clips", None), "clip_frames": ("int", 1), "clips_per_source": ("int", 1),
     "teacher_smooth": ("float(0,1]", None),
+    "hint_tensors": ("names", None), "distill": ("choice:stats,hint", None), "distill_weight": ("float>0", None),
+    "feature_layers": ("levels", None),
 }
 
 
@@ -107,9 +114,14 @@ def _checked(name: str, value, origin: str):
         value = float(value)
     elif kind == "bool" and not isinstance(value, bool):
         raise bad
-    elif kind == "strings":
+    elif kind in ("strings", "names"):
         value = [value] if isinstance(value, str) else value
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            raise bad
+        value = list(value)
+    elif kind == "levels":
+        if (not isinstance(value, (list, tuple)) or not value
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
             raise bad
         value = list(value)
     elif kind.startswith("choice:") and value not in kind[7:].split(","):
@@ -136,4 +148,5 @@ def _describe(kind: str, minimum: float | None) -> str:
     if kind.startswith("choice:"):
         return "one of " + ", ".join(kind[7:].split(","))
     return {"bool": "true or false", "strings": "a list of source names", "size": "[height, width], each ≥ 32",
-            "str": "a string"}[kind]
+            "str": "a string", "names": "a list of tensor names",
+            "levels": "a list of backbone levels (integers ≥ 0)"}[kind]

@@ -159,6 +159,7 @@ class _Validation:
         self.meta: dict = {}
         self.stop_after: int | None = None
         self.bar: tqdm | None = None
+        self.aux: torch.nn.Module | None = None  # trained next to the model (distillation adapters), saved in last.pt
 
     def restore(self) -> int:
         """Continue ``last.pt``: weights, optimizer, scheduler, counters; returns the step."""
@@ -168,6 +169,8 @@ class _Validation:
         self.model.load_state_dict(state["state_dict"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if self.aux is not None and "aux" in state:
+            self.aux.load_state_dict(state["aux"])
         self.best_val, self.bad_rounds = state["best_val"], state["bad_rounds"]
         self.history = state.get("meta", {}).get("history", [])
         return state["step"]
@@ -191,7 +194,8 @@ class _Validation:
                 save_checkpoint(self.best_path, self.model, self.spec, meta_now)
             save_checkpoint(self.last_path, self.model, self.spec, meta_now, extra={
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                "step": step, "best_val": self.best_val, "bad_rounds": self.bad_rounds})
+                "step": step, "best_val": self.best_val, "bad_rounds": self.bad_rounds,
+                **({"aux": self.aux.state_dict()} if self.aux is not None else {})})
         if self.bad_rounds >= self.cfg.patience:
             self.stopped_early = True
 
@@ -230,9 +234,11 @@ def _initial_model(cfg: TrainConfig, spec: ModelSpec, init_model: torch.nn.Modul
 
 
 def _run_meta(cfg: TrainConfig, loss_name: str, n_train: int, world: int, hint_losses: list[float],
-              init_meta: dict) -> dict:
+              init_meta: dict, distill: dict | None = None) -> dict:
     meta = {"config": cfg.to_dict(), "loss": loss_name, "train_images": n_train,
             "teacher_cache": cfg.teacher_cache, "world_size": world, "hint_losses": hint_losses[:1] + hint_losses[-1:]}
+    if distill is not None:
+        meta["distill"] = distill
     if cfg.init:
         meta["init"] = {"path": cfg.init, "sha256": init_meta.get("sha256")}
         for key in ("pruned_channels", "pruning"):
@@ -249,7 +255,37 @@ def _hint_losses(cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, arra
         raise EdgesalError(f"hint pretraining needs image training data, not data_kind {cfg.data_kind!r}")
     from edgesal.training.hint import hint_pretrain
 
-    return hint_pretrain(model, spec, cfg.hint_teacher, arrays, cfg.hint_steps, seed=cfg.seed, progress=progress)
+    return hint_pretrain(model, spec, cfg.hint_teacher, arrays, cfg.hint_steps, seed=cfg.seed, progress=progress,
+                         tensors=cfg.hint_tensors, layers=cfg.feature_layers)
+
+
+def check_distill_options(cfg: TrainConfig) -> None:
+    """One-line errors for feature-distillation options that do nothing or miss their partner."""
+    if cfg.distill and not cfg.distill_teacher:
+        raise EdgesalError(f"--distill {cfg.distill} needs --distill-teacher (a shipped name or a .pt checkpoint)")
+    if cfg.distill_teacher and not cfg.distill:
+        raise EdgesalError("--distill-teacher is used only with --distill stats (or hint)")
+    if cfg.hint_tensors and not cfg.hint_teacher:
+        raise EdgesalError("--hint-tensors names tensors of --hint-teacher, which is not set")
+    if cfg.hint_teacher and not cfg.hint_steps:
+        raise EdgesalError("--hint-teacher needs --hint-steps N (N > 0 pretraining steps)")
+
+
+def _distillation(cfg: TrainConfig, model: torch.nn.Module, spec: ModelSpec, world: int):
+    """The feature-distillation term of ``cfg.distill`` on ``model`` (None without one)."""
+    if not cfg.distill:
+        return None
+    from edgesal.models.factory import model_source
+    from edgesal.training.distill import FeatureDistillation
+    from edgesal.training.feature_teachers import load_feature_teacher
+
+    source = model_source(cfg.distill_teacher)
+    if source is not None and source.kind == "artefact":
+        raise EdgesalError(f"--distill-teacher {cfg.distill_teacher} is an exported model; the distillation term "
+                           "needs an edgesal model (name or .pt); exported teachers work with --hint-teacher")
+    teacher = load_feature_teacher(cfg.distill_teacher, spec, threads=cfg.threads or 1)
+    return FeatureDistillation(model, spec, teacher, cfg.distill, cfg.distill_weight, cfg.feature_layers,
+                               sync=world > 1)
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
@@ -259,6 +295,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     ``stop_after`` interrupts the run after that many steps (as a crash or a time box would);
     ``resume=True`` later continues it exactly from ``last.pt``.
     """
+    check_distill_options(cfg)
     rank, world = _dist_info()
     seed_everything(cfg.seed, cfg.threads)
     spec, init_model, init_meta = _resolve_spec(cfg)
@@ -270,20 +307,25 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     model = _initial_model(cfg, spec, init_model, data.fixation_counts, resume)
     stream = data.stream
     total_steps = cfg.max_steps or cfg.epochs * stream.steps_per_epoch
-    optimizer = _optimizer(cfg, model.parameters())
+    distill = _distillation(cfg, model, spec, world)
+    optimizer = _optimizer(cfg, list(model.parameters()) + (list(distill.parameters()) if distill else []))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg.schedule, total_steps))
     validation = _Validation(cfg, model, spec, data.val_batches, loss_fn, optimizer, scheduler, rank, total_steps)
+    validation.aux = distill
     start = validation.restore() if resume else 0
     images = getattr(stream, "arrays", None)
     hint_losses = _hint_losses(cfg, model, spec, images if isinstance(images, TrainingArrays) else None, resume, show)
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    validation.meta = _run_meta(cfg, loss_name, data.n_train, world, hint_losses, init_meta)
+    validation.meta = _run_meta(cfg, loss_name, data.n_train, world, hint_losses, init_meta,
+                                distill.describe() if distill else None)
     validation.stop_after = stop_after
     model.train()
     validation.bar = tqdm(total=total_steps, initial=start, desc=f"train {spec.name}", unit="step", disable=not show)
-    losses = train_steps(ddp_model, loss_fn, optimizer, stream.get, start, total_steps, scheduler=scheduler,
-                         on_step=validation.after_step, bar=validation.bar)
+    losses = train_steps(ddp_model, distill.wrap(loss_fn) if distill else loss_fn, optimizer, stream.get, start,
+                         total_steps, scheduler=scheduler, on_step=validation.after_step, bar=validation.bar)
     validation.bar.close()
+    if distill is not None:
+        distill.close()
     step = start + len(losses)
     stopped_early = validation.stopped_early
     interrupted = stop_after is not None and step >= stop_after and step < total_steps and not stopped_early

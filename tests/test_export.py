@@ -121,6 +121,12 @@ def test_export_target(target, precision, checkpoints, blob_dataset, tmp_path):
     if precision == "int8":
         assert _int8_tensors(path) > 10
         assert embedded["calibration"]["images"] == 16 and embedded["float_modules"] == ["head"]
+        if target == "onnx":  # the head really stays float: none of its weights is quantised
+            import onnx
+
+            stored = [i.name for i in onnx.load(str(path)).graph.initializer]
+            assert any(n.startswith("head.") for n in stored)
+            assert not [n for n in stored if n.startswith("head.") and "quantized" in n]
     report = json.loads((tmp_path / "export_report.json").read_text())
     assert report["artefacts"][0]["passed"] and (tmp_path / "export_report.md").is_file()
 

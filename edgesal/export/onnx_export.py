@@ -26,6 +26,7 @@ from edgesal.atomic import atomic_path
 from edgesal.export.calibration import CalibrationSet
 from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import onnx_float_nodes
+from edgesal.export.progress import own_stages, stage
 from edgesal.optional import import_optional
 from edgesal.runtimes.metadata import KEY
 
@@ -74,12 +75,15 @@ def _quantize_int8(fp32: Path, out: Path, calibration: CalibrationSet, work: Pat
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    # the float head is found in the fp32 graph: pre-processing keeps node names but drops the
+    # name scopes onnx_float_nodes reads (reading `pre` once quantised the whole head)
+    float_nodes = onnx_float_nodes(onnx.load(str(fp32)))
     pre = work / "pre.onnx"
     quant_pre_process(str(fp32), str(pre))
     quantize_static(str(pre), str(out), _Reader(calibration.batches), quant_format=QuantFormat.QDQ,
                     per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                     calibrate_method=CalibrationMethod.MinMax,
-                    nodes_to_exclude=onnx_float_nodes(onnx.load(str(pre))))
+                    nodes_to_exclude=float_nodes)
 
 
 def _convert_fp16(fp32: Path, out: Path) -> None:
@@ -91,18 +95,22 @@ def _convert_fp16(fp32: Path, out: Path) -> None:
               str(out))
 
 
+@own_stages
 def export_onnx(model: nn.Module, spec, precision: str, calibration: CalibrationSet | None, out: Path,
                 options: dict) -> Path:
     """Write the ONNX artefact to ``out`` (via a temporary file in its folder)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-") as tmp:
         work = Path(tmp)
-        fp32 = torch_to_onnx(model, spec.input_hw, work / "fp32.onnx")
+        with stage("convert"):
+            fp32 = torch_to_onnx(model, spec.input_hw, work / "fp32.onnx")
         result = work / "model.onnx"
         if precision == "int8":
-            _quantize_int8(fp32, result, calibration, work)
+            with stage("calibrate + quantise", len(calibration)):  # one onnxruntime call does both
+                _quantize_int8(fp32, result, calibration, work)
         elif precision == "fp16":
-            _convert_fp16(fp32, result)
+            with stage("fp16"):
+                _convert_fp16(fp32, result)
         else:
             result = fp32
         os.replace(result, out)

@@ -21,7 +21,8 @@ from edgesal.export.formats import EXPORT_FORMATS
 Examples:
   edgesal export --target tflite --int8                 # the default model → runs/export
   edgesal export --model fast --target onnx --target openvino --fp32 --int8
-  edgesal export --model run/best.pt --target tflite --int8 --calib my_photos/""")
+  edgesal export --model run/best.pt --target tflite --int8 --calib my_photos/
+  edgesal export --model fast --target tflite --int8 --verbose   # with the converters' logs""")
 @click.option("--target", "targets", multiple=True, default=["onnx"], show_default=True,
               help=f"export target, repeatable: {', '.join(EXPORT_FORMATS)}")
 @click.option("--int8", is_flag=True, help="int8 artefact (calibrated; the head stays float)")
@@ -44,23 +45,32 @@ Examples:
 @click.option("--opt", "options", multiple=True, metavar="NAME=VALUE",
               help="target option, e.g. layout=nchw or io=float for tflite (see docs/export.md)")
 @click.option("--debug-parity", is_flag=True, help="locate the first layer where the artefact diverges")
+@click.option("--verbose", "-v", is_flag=True,
+              help="show the converters' own logs, warnings and progress bars (hidden by default)")
 def export(targets, int8, fp16, fp32, calib, imgsz, model, out, parity_images, parity_data, min_cc, max_kl,
-           max_dauc, max_dnss, options, debug_parity) -> None:
-    """Export a model to ONNX / TFLite / OpenVINO and gate each artefact on saliency parity."""
+           max_dauc, max_dnss, options, debug_parity, verbose) -> None:
+    """Export a model to ONNX / TFLite / OpenVINO and gate each artefact on saliency parity.
+
+    Each stage (load model, read calibration, convert, calibrate, quantise, parity, latency,
+    publish) prints one line with its time on stderr.
+    """
     from edgesal.cli.tables import print_table
     from edgesal.errors import EdgesalError
-    from edgesal.export import ExportRequest, export_model
-    from edgesal.export.report import COLUMNS, table_rows
+    from edgesal.quiet import hushed
 
     precisions = [p for p, on in (("fp32", fp32 or not (int8 or fp16)), ("fp16", fp16), ("int8", int8)) if on]
     targets = [t for item in targets for t in item.split(",") if t.strip()]
-    request = ExportRequest(
-        model=model, targets=tuple(targets), precisions=tuple(precisions), calib=calib,
-        imgsz=tuple(imgsz) if imgsz else None, out=out, parity_images=parity_images, parity_data=parity_data,
-        thresholds={"min_cc": min_cc, "max_kl": max_kl, "max_dauc": max_dauc, "max_dnss": max_dnss},
-        options=list(options), debug_parity=debug_parity,
-    )
-    results = export_model(request)
+    with hushed(not verbose):  # before the converters are imported: some read the environment then
+        from edgesal.export import ExportRequest, export_model
+        from edgesal.export.report import COLUMNS, table_rows
+
+        request = ExportRequest(
+            model=model, targets=tuple(targets), precisions=tuple(precisions), calib=calib,
+            imgsz=tuple(imgsz) if imgsz else None, out=out, parity_images=parity_images, parity_data=parity_data,
+            thresholds={"min_cc": min_cc, "max_kl": max_kl, "max_dauc": max_dauc, "max_dnss": max_dnss},
+            options=list(options), debug_parity=debug_parity,
+        )
+        results = export_model(request)
     print_table(f"edgesal export: {model}", COLUMNS, table_rows(results, Path(out)))
     for r in results:
         if r.debug:  # the full per-layer list is in export_report.json

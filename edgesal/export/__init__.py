@@ -9,6 +9,8 @@ pipeline too (it pulls torch), so importing the target table stays cheap for the
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 from edgesal.export.formats import EXPORT_FORMATS, ExportFormat, get_format
 
@@ -20,5 +22,17 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(f"edgesal.export.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'edgesal.export' has no attribute {name!r}")
 
+
+class _CallableModule(types.ModuleType):
+    """``edgesal.export(...)`` is the Python API's export (:func:`edgesal.export.call.export`): this
+    package is also the attribute ``export`` of ``edgesal``, so it forwards calls."""
+
+    def __call__(self, *args, **kwargs):
+        from edgesal.export.call import export
+
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["EXPORT_FORMATS", "ArtefactResult", "ExportFormat", "ExportRequest", "export_model", "get_format"]

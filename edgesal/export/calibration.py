@@ -18,6 +18,7 @@ import numpy as np
 
 from edgesal.data.images import ANY_IMAGE_SUFFIXES, find_images
 from edgesal.errors import EdgesalError
+from edgesal.export.progress import counted, stage
 
 MIN_RECOMMENDED = 100
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "assets" / "calibration"  # package data
@@ -67,14 +68,15 @@ def load_calibration(folder: str | Path | None, input_hw: tuple[int, int], mean,
     folder = Path(folder) if folder is not None else default_calibration_dir()
     paths = list_calibration_images(folder)[:max_images]
     batches, used, skipped = [], [], []
-    for path in paths:
-        try:
-            image = load_rgb(path)
-        except EdgesalError:
-            skipped.append(path)
-            continue
-        batches.append(preprocess(image, input_hw, mean, std).numpy())
-        used.append(path)
+    with stage("read calibration", len(paths)):
+        for path in counted(paths):
+            try:
+                image = load_rgb(path)
+            except EdgesalError:
+                skipped.append(path)
+                continue
+            batches.append(preprocess(image, input_hw, mean, std).numpy())
+            used.append(path)
     if skipped:
         warnings.warn(f"skipped {len(skipped)} unreadable calibration image(s) in {folder}", stacklevel=2)
     if not batches:

@@ -8,6 +8,7 @@ under a loadable name and never removes or replaces an earlier artefact that pas
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import shutil
 import tempfile
@@ -45,9 +46,11 @@ from edgesal.export.parity import (
     preprocess_samples,
     torch_outputs,
 )
+from edgesal.export.progress import Progress, counted, reporting, reports_stages, stage
 from edgesal.model_info import check_input_hw
 from edgesal.models.factory import TorchModel, create_model
 from edgesal.models.temporal import is_stateful
+from edgesal.quiet import output_hidden
 from edgesal.runtimes.timing import median_latency
 
 #: targets whose converter exports a stateful model's state tensors (the others trace one input)
@@ -76,6 +79,7 @@ class ExportRequest:
     debug_parity: bool = False
     latency_runs: int = 20
     calib_max_images: int | None = 300
+    progress: bool = True  # one stderr line per stage with its time (edgesal.export.progress)
 
 
 @dataclass
@@ -176,13 +180,51 @@ class ExportContext:
     out_dir: Path
     latency_runs: int = 20
     debug_parity: bool = False
+    progress: bool = True
+
+
+def _convert(ctx: ExportContext, fmt: ExportFormat, precision: str, options: dict, staged: Path) -> None:
+    """Run the target's converter (C++ stderr hidden when hushed); a converter that does not
+    report its own stages is one stage."""
+    convert = export_function(fmt.converter)
+    calibration = ctx.calibration if precision == "int8" else None
+    if calibration is not None:  # converters iterate the batches: count them for the progress line
+        calibration = CalibrationSet(counted(calibration.batches), calibration.paths, calibration.skipped,
+                                     calibration.source)
+    outer = (contextlib.nullcontext() if reports_stages(convert) else
+             stage("convert + quantise" if calibration else "convert", len(calibration) if calibration else None))
+    with outer, output_hidden():
+        convert(ctx.model, ctx.spec, precision, calibration, staged, options)
+
+
+def _gate(ctx: ExportContext, staged: Path, thresholds: ParityThresholds):
+    """Parity (and latency) of the staged artefact in its runtime → (parity, latency, session)."""
+    from edgesal.runtimes import load_runtime
+
+    with stage(f"parity {len(ctx.inputs)} images"), output_hidden():
+        session = load_runtime(staged, num_threads=1)
+        parity = compare(ctx.reference, session.run(ctx.inputs), ctx.spec.output_kind, ctx.samples, thresholds,
+                         ctx.parity_source)
+    latency = None
+    if ctx.latency_runs:
+        with stage(f"latency {ctx.latency_runs} runs"), output_hidden():
+            latency = median_latency(partial(session.run, ctx.inputs[:1]), runs=ctx.latency_runs)
+    return parity, latency, session
 
 
 def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, options: dict,
                     thresholds: ParityThresholds) -> ArtefactResult:
-    """Build, gate and publish one artefact."""
-    from edgesal.runtimes import load_runtime
+    """Build, gate and publish one artefact (one progress line per stage, labelled ``[target precision]``)."""
+    progress = Progress(f"{fmt.name} {precision}", enabled=ctx.progress)
+    try:
+        with reporting(progress):
+            return _build_artefact(ctx, fmt, precision, options, thresholds)
+    finally:
+        progress.close()
 
+
+def _build_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, options: dict,
+                    thresholds: ParityThresholds) -> ArtefactResult:
     spec = ctx.spec
     name = ctx.source.get("name") or spec.name
     loadable_rel = fmt.artefact_name(_stem(name, spec, precision, ctx.source.get("imgsz")), options)
@@ -191,12 +233,8 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ctx.out_dir, prefix=".staging-") as tmp:
         staged = Path(tmp) / loadable_rel
-        export_function(fmt.converter)(ctx.model, spec, precision, calibration, staged, options)
-        session = load_runtime(staged, num_threads=1)
-        parity = compare(ctx.reference, session.run(ctx.inputs), spec.output_kind, ctx.samples, thresholds,
-                         ctx.parity_source)
-        latency = (median_latency(partial(session.run, ctx.inputs[:1]), runs=ctx.latency_runs) if ctx.latency_runs
-                   else None)
+        _convert(ctx, fmt, precision, options, staged)
+        parity, latency, session = _gate(ctx, staged, thresholds)
         meta = md.build_metadata(name=name, spec=spec, source=ctx.source, target=fmt.name, precision=precision,
                                  options=options, session=session, calibration=calibration, parity=parity)
         if session.stateful:
@@ -206,12 +244,14 @@ def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
         if ctx.debug_parity:
             from edgesal.export.debug_parity import locate_divergence
 
-            debug = locate_divergence(ctx.model, spec, staged, ctx.inputs[:1], thresholds.min_cc)
-        md.write_metadata(staged, meta)
-        if parity.passed:
-            md.write_sidecar(staged, meta)
-            md.write_reference(staged, ctx.inputs, ctx.reference, spec.output_kind)
-        root = _publish(Path(tmp) / final_root.name, final_root, parity.passed, Path(tmp))
+            with stage("debug parity"), output_hidden():
+                debug = locate_divergence(ctx.model, spec, staged, ctx.inputs[:1], thresholds.min_cc)
+        with stage("publish" if parity.passed else "publish (parity failed)"):
+            md.write_metadata(staged, meta)
+            if parity.passed:
+                md.write_sidecar(staged, meta)
+                md.write_reference(staged, ctx.inputs, ctx.reference, spec.output_kind)
+            root = _publish(Path(tmp) / final_root.name, final_root, parity.passed, Path(tmp))
     path = ctx.out_dir / loadable_rel if parity.passed else root
     return ArtefactResult(fmt.name, precision, path, _size(root), parity, latency, meta, debug)
 
@@ -278,24 +318,43 @@ def _parity_samples(request: ExportRequest, model, fallback: list[Path]) -> tupl
     return load_parity_samples(request.parity_data, request.parity_images, fallback)
 
 
-def export_model(request: ExportRequest) -> list[ArtefactResult]:
-    """Export ``request.model`` to every requested target × precision; write the reports."""
-    jobs = _plan(request)
-    thresholds = {p: DEFAULT_THRESHOLDS[p].override(**request.thresholds) for _, p, _ in jobs}  # checked now
+def _context(request: ExportRequest, jobs: list) -> ExportContext:
+    """Load the model, the calibration set and the parity data and reference (one stage each)."""
     calib_dir = Path(request.calib) if request.calib else None
     if calib_dir is not None:
         list_calibration_images(calib_dir)  # fail fast on a missing / empty folder
-    loaded = _resolve_model(request)
+    with stage("load model"):
+        loaded = _resolve_model(request)
     model, spec, source = loaded.model, loaded.spec, loaded.meta
     check_stateful_targets(model, jobs)
     calibration = (load_calibration(calib_dir, spec.input_hw, spec.mean, spec.std, request.calib_max_images)
-                   if any(p == "int8" for _, p, _ in jobs) else None)
-    samples, parity_source = _parity_samples(request, model, _fallback_images(calibration, calib_dir))
-    if calibration is not None and is_stateful(model):
-        calibration = stateful_calibration(model, calibration)
-    inputs = preprocess_samples(samples, spec)
-    ctx = ExportContext(model, spec, {**source, "imgsz": request.imgsz}, calibration, samples, parity_source, inputs,
-                        torch_outputs(model, inputs), Path(request.out), request.latency_runs, request.debug_parity)
+                   if any(p == "int8" for _, p, _ in jobs) else None)  # its own stage, counting images
+    with stage("parity reference (torch)"):
+        samples, parity_source = _parity_samples(request, model, _fallback_images(calibration, calib_dir))
+        if calibration is not None and is_stateful(model):
+            calibration = stateful_calibration(model, calibration)
+        inputs = preprocess_samples(samples, spec)
+        reference = torch_outputs(model, inputs)
+    return ExportContext(model, spec, {**source, "imgsz": request.imgsz}, calibration, samples, parity_source,
+                         inputs, reference, Path(request.out), request.latency_runs, request.debug_parity,
+                         request.progress)
+
+
+def export_model(request: ExportRequest) -> list[ArtefactResult]:
+    """Export ``request.model`` to every requested target × precision; write the reports.
+
+    With ``request.progress`` each stage prints one line with its time on stderr: the shared
+    ones labelled with the model, then each artefact's (convert, calibrate, quantise, parity,
+    latency, publish) labelled ``[target precision]``.
+    """
+    jobs = _plan(request)
+    thresholds = {p: DEFAULT_THRESHOLDS[p].override(**request.thresholds) for _, p, _ in jobs}  # checked now
+    progress = Progress(Path(request.model).name or request.model, enabled=request.progress)
+    try:
+        with reporting(progress):
+            ctx = _context(request, jobs)
+    finally:
+        progress.close()
     results = [export_artefact(ctx, fmt, precision, options, thresholds[precision])
                for fmt, precision, options in jobs]
     from edgesal.export.report import write_reports

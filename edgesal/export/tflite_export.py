@@ -36,6 +36,7 @@ from edgesal.errors import EdgesalError
 from edgesal.export.calibration import CalibrationSet
 from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import in_float_scope
+from edgesal.export.progress import own_stages, stage
 from edgesal.export.tflite_metadata import write_metadata
 from edgesal.optional import import_optional
 from edgesal.runtimes.litert import PIXELS_INPUT
@@ -144,54 +145,77 @@ def _sample(x: torch.Tensor, pixels: bool) -> tuple[tuple, dict]:
     return ((), {PIXELS_INPUT: x}) if pixels else ((x,), {})
 
 
-def _quantize(wrapper: nn.Module, example: torch.Tensor, calibration: CalibrationSet, layout: str, pixels: bool):
-    from torchao.quantization.pt2e import move_exported_model_to_eval
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+def _prepare(wrapper: nn.Module, example: torch.Tensor, pixels: bool):
+    """``torch.export`` + ``prepare_pt2e`` (observers in place) → (prepared module, quantizer)."""
+    from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e
 
     quantizer = _scoped_quantizer()
-    args, kwargs = _sample(example, pixels)
-    prepared = prepare_pt2e(torch.export.export(wrapper, args, kwargs).module(), quantizer)
-    with torch.no_grad():
-        for batch in calibration.batches:
-            x = torch.from_numpy(batch)  # normalised, as every calibration batch is
-            if pixels:
-                x = x * wrapper.normalise.std + wrapper.normalise.mean
-            x = x.permute(0, 2, 3, 1).contiguous() if layout == "nhwc" else x
-            batch_args, batch_kwargs = _sample(x, pixels)
-            prepared(*batch_args, **batch_kwargs)
-    quantized = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False))
-    quantized.training = False  # the graph is in eval form; litert-torch only reads this flag
-    return quantized, quantizer
+    return prepare_pt2e(torch.export.export(wrapper, *_sample(example, pixels)).module(), quantizer), quantizer
 
 
+@torch.no_grad()
+def _calibrate(prepared, wrapper: nn.Module, calibration: CalibrationSet, layout: str, pixels: bool) -> None:
+    """Run the calibration batches (normalised, as every calibration batch is) through the observers."""
+    for batch in calibration.batches:
+        x = torch.from_numpy(batch)
+        if pixels:
+            x = x * wrapper.normalise.std + wrapper.normalise.mean
+        x = x.permute(0, 2, 3, 1).contiguous() if layout == "nhwc" else x
+        batch_args, batch_kwargs = _sample(x, pixels)
+        prepared(*batch_args, **batch_kwargs)
+
+
+def _convert_int8(litert_torch, wrapper: nn.Module, example: torch.Tensor, calibration: CalibrationSet,
+                  layout: str, pixels: bool):
+    """PT2E int8 (float head) → the litert-torch edge model; stages convert, calibrate, quantise."""
+    from litert_torch.quantize.quant_config import QuantConfig
+    from torchao.quantization.pt2e import move_exported_model_to_eval
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e
+
+    with stage("convert"):
+        prepared, quantizer = _prepare(wrapper, example, pixels)
+    with stage("calibrate", len(calibration)):
+        _calibrate(prepared, wrapper, calibration, layout, pixels)
+    with stage("quantise"):
+        quantized = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False))
+        quantized.training = False  # the graph is in eval form; litert-torch only reads this flag
+        args, kwargs = _sample(example, pixels)
+        with _float_input(pixels):
+            return litert_torch.convert(quantized, args, kwargs, quant_config=QuantConfig(pt2e_quantizer=quantizer))
+
+
+@own_stages
 def export_tflite(model: nn.Module, spec, precision: str, calibration: CalibrationSet | None, out: Path,
                   options: dict) -> Path:
     """Write the ``.tflite`` artefact to ``out`` (via a temporary file in its folder)."""
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
-    litert_torch = import_optional("litert_torch", "tflite", "litert-torch")
-    from litert_torch.quantize.quant_config import QuantConfig
-
+    with stage("load converter"):
+        litert_torch = import_optional("litert_torch", "tflite", "litert-torch")
     layout = options.get("layout", "nhwc")
     pixels = resolve_io(precision, options.get("io", "float")) == "float"
     h, w = spec.input_hw
     example = torch.zeros((1, h, w, 3) if layout == "nhwc" else (1, 3, h, w))
     wrapper = (PixelWrapper(model.eval(), layout, spec.mean, spec.std) if pixels
                else LayoutWrapper(model.eval(), layout)).eval()
-    args, kwargs = _sample(example, pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if precision == "int8":
-                quantized, quantizer = _quantize(wrapper, example, calibration, layout, pixels)
-                with _float_input(pixels):
-                    edge = litert_torch.convert(quantized, args, kwargs,
-                                                quant_config=QuantConfig(pt2e_quantizer=quantizer))
+                edge = _convert_int8(litert_torch, wrapper, example, calibration, layout, pixels)
             else:
-                edge = litert_torch.convert(wrapper, args, kwargs)
+                with stage("convert"):
+                    edge = litert_torch.convert(wrapper, *_sample(example, pixels))
     except EdgesalError:
         raise
     except Exception as exc:
         raise conversion_error("tflite", exc, wrapper, example) from None
+    with stage("save"):
+        _save(edge, spec, layout, precision, out)
+    return out
+
+
+def _save(edge, spec, layout: str, precision: str, out: Path) -> None:
+    """Serialise the edge model to ``out`` with the first metadata (via a temporary file)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tflite-") as tmp:
         staged = Path(tmp) / "model.tflite"
@@ -200,7 +224,6 @@ def export_tflite(model: nn.Module, spec, precision: str, calibration: Calibrati
                                 "mean": list(spec.mean), "std": list(spec.std), "layout": layout,
                                 "output_kind": spec.output_kind, "precision": precision})
         os.replace(staged, out)
-    return out
 
 
 __all__ = ["LayoutWrapper", "Normalise", "PixelWrapper", "export_tflite", "resolve_io", "write_metadata"]

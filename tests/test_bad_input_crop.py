@@ -3,7 +3,7 @@
 Each row is a :class:`~bad_input.Case` run in a fresh world folder (see ``tests/bad_input.py``
 for the contract checked: the exit code, one ``error:`` line naming the problem, no
 traceback, nothing written unless allowed, nothing changed). ``{w}/imgs`` holds three
-40×56 images im0…im2.png.
+40×56 images im0…im2.png; video cases make their clips with PyAV in ``setup`` (≤ 64×48).
 """
 
 from __future__ import annotations
@@ -11,6 +11,20 @@ from __future__ import annotations
 import pytest
 from bad_input import Case, make_image, run_case
 from bad_input import write_file as _write
+from video_clips import corrupt_packet, make_audio_only, make_clip
+
+
+def _clip(rel: str, **kwargs):
+    return lambda w: make_clip(w.root / rel, **kwargs)
+
+
+def _audio_only(w) -> None:
+    (w.root / "vids").mkdir(parents=True, exist_ok=True)
+    make_audio_only(w.root / "vids" / "audio.mp4")
+
+
+def _corrupt_clip(w) -> None:
+    corrupt_packet(make_clip(w.root / "vids" / "bad.avi", n=10, codec="png"), packet=4)
 
 
 def _crop(*args: str, source: str = "{w}/imgs", out: str = "{w}/o") -> list[str]:
@@ -54,6 +68,35 @@ CASES: list[Case] = [
     Case("crop-stem-clash-two-folders", ["crop", "{w}/imgs", "{w}/more", "--aspect", "1:1", "--model", "{ckpt}",
                                          "--out", "{w}/o"], r"im1\.png.*im1\.png.*would both write",
          setup=lambda w: make_image(w.root / "more" / "im1.png")),
+    # --- videos (edgesal crop VIDEO: reframing)
+    Case("crop-video-audio-only", _crop("--aspect", "9:16", source="{w}/vids/audio.mp4"),
+         r"audio\.mp4 has no video stream", setup=_audio_only),
+    Case("crop-video-zero-length", _crop("--aspect", "9:16", source="{w}/vids/empty.mp4"), r"empty\.mp4.*empty",
+         setup=_write("vids/empty.mp4", b"")),
+    Case("crop-video-garbage", _crop("--aspect", "9:16", source="{w}/vids/junk.mp4"), r"cannot read video .*junk",
+         setup=_write("vids/junk.mp4", b"\x00\x00\x00\x18ftypmp42 this is not a video")),
+    Case("crop-video-corrupt-frame", _crop("--aspect", "9:16", source="{w}/vids/bad.avi"),
+         r"bad\.avi \(skipped 1 corrupt", code=3, setup=_corrupt_clip,
+         may_write=("o/bad_9x16.mp4", "o/bad_9x16.path.json")),
+    Case("crop-video-camera", _crop("--aspect", "9:16", source="camera:0"), r"camera:0.*live camera"),
+    Case("crop-video-zoom", _crop("--aspect", "9:16", "--zoom", "2", source="{w}/vids/clip.mp4"),
+         r"--zoom.*images only", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-preview", _crop("--aspect", "9:16", "--preview", source="{w}/vids/clip.mp4"),
+         r"--preview.*images only", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-option-on-images", _crop("--aspect", "9:16", "--stride", "2"), r"apply to video sources only"),
+    Case("crop-video-stride-0", _crop("--aspect", "9:16", "--stride", "0", source="{w}/vids/clip.mp4"),
+         r"--stride", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-max-speed-0", _crop("--aspect", "9:16", "--max-speed", "0", source="{w}/vids/clip.mp4"),
+         r"--max-speed", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-end-before-start", _crop("--aspect", "9:16", "--start", "2", "--end", "1",
+                                              source="{w}/vids/clip.mp4"),
+         r"--end \(1\.0\) must be after --start", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-start-past-end", _crop("--aspect", "9:16", "--start", "50", source="{w}/vids/clip.mp4"),
+         r"no usable frame in the selected range", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-aspect-cannot-fit", _crop("--aspect", "1:1000", source="{w}/vids/clip.mp4"),
+         r"1:1000 crop of a 64×48 image would be less than 1 px wide", setup=_clip("vids/clip.mp4", n=4)),
+    Case("crop-video-out-is-input-folder", _crop("--aspect", "9:16", source="{w}/vids/clip.mp4", out="{w}/vids"),
+         r"input folder", setup=_clip("vids/clip.mp4", n=4)),
     # --- folder runs skip unreadable images, list them and exit 3
     Case("crop-folder-with-bad-image", _crop("--aspect", "1:1", "--aspect", "9:16"),
          r"skipped 1 of 4 image.*broken\.jpg", code=3, may_write=("o/im*_*.png", "o/crops.json"),

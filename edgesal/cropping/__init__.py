@@ -1,4 +1,5 @@
-"""Saliency-aware cropping: the crop search (pure, on maps), the one-image API and folder runs."""
+"""Saliency-aware cropping: the crop search (pure, on maps), the one-image API, folder runs (local or
+Ray: :mod:`.distributed`) and video reframing (:mod:`.reframe`, :mod:`.path`, :mod:`.cuts`, :mod:`.jitter`)."""
 
 from edgesal.cropping.api import crop
 from edgesal.cropping.aspect import Aspect, crop_size, parse_aspect

@@ -93,6 +93,13 @@ def check_options(aspects: Iterable[str | Aspect], method: str, zoom: float, fmt
     return parsed
 
 
+def crops_of(image: np.ndarray, predictor, aspects: list[Aspect], method: str = "saliency",
+             zoom: float = 1.0) -> list[Crop]:
+    """One image's crop per aspect on ``predictor``'s map (EdgesalError if an aspect cannot fit)."""
+    saliency = saliency_map(image, predictor)
+    return [best_crop(saliency, a, method=method, zoom=zoom) for a in aspects]
+
+
 def crop_paths(sources: str | Path | list[str | Path], out: str | Path, aspects: Iterable[str | Aspect],
                model: str = "default", method: str = "saliency", zoom: float = 1.0, preview: bool = False,
                fmt: str = "png", workers: int = 4, num_threads: int = 1, progress: bool = True) -> CropRun:
@@ -116,8 +123,7 @@ def crop_paths(sources: str | Path | list[str | Path], out: str | Path, aspects:
         for (path, targets), loaded in bar:
             try:
                 image = loaded.result()
-                saliency = saliency_map(image, predictor)
-                crops = [best_crop(saliency, a, method=method, zoom=zoom) for a in parsed]
+                crops = crops_of(image, predictor, parsed, method, zoom)
             except EdgesalError as exc:
                 run.skipped.append((path, str(exc)))
                 continue

@@ -1,6 +1,6 @@
 """`edgesal.cropping.distributed` on a local Ray instance (``ray.init(num_cpus=1)``): the same crops and
 crops.json as a local `edgesal crop` run. Ray is an optional extra (≈ 500 MB with pyarrow and pandas),
-not part of ``dev``: the test skips when it is not installed (``pip install "edgesal[ray]"``)."""
+in ``dev`` (CI runs it); a plain install without the extra skips it (``pip install "edgesal[ray]"``)."""
 
 from __future__ import annotations
 

@@ -71,7 +71,24 @@ def report_tables(doc: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                        [[k, p["precision"], str(p["images"]), _num(p["cc_mean"], 5), _num(p["cc_min"], 5),
                          f"{p['max_abs_diff']:.2e}", _num(p["min_cc"]), "pass" if p["passed"] else "FAIL"]
                         for k, p in doc["parity"].items()]))
-    return tables
+    return tables + pick_tables(doc)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "—" if value is None else ("pass" if value else "FAIL")
+
+
+def pick_tables(doc: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """``bench --pick``: the recommendation per thread count and each artefact's eligibility ([] otherwise)."""
+    pick = doc.get("pick")
+    if not pick:
+        return []
+    choices = [[str(c["threads"]), c["model"] or "none", _num(c.get("median_ms"), 3), c["why"]]
+               for c in pick["choices"]]
+    status = [[k, _yes_no(v["export_gate"]), _yes_no(v["device_parity"]), "yes" if v["eligible"] else "no",
+               v["why_not"] or "—"] for k, v in pick["eligibility"].items()]
+    return [("Pick (fastest artefact that passed parity)", ["threads", "pick", "median ms", "why"], choices),
+            ("Eligibility", ["model", "export gate", "device parity", "eligible", "why not"], status)]
 
 
 def _summary_line(doc: dict) -> str:
@@ -81,17 +98,27 @@ def _summary_line(doc: dict) -> str:
             f"parity {doc['verdict']['parity']}")
 
 
-def to_markdown(doc: dict) -> str:
-    lines = [f"# {title(doc)}", "", _summary_line(doc), ""]
-    if doc["device"].get("emulated"):
-        lines += [f"> {EMULATED_NOTE}", ""]
-    for name, header, rows in report_tables(doc):
+Table = tuple[str, list[str], list[list[str]]]
+
+
+def markdown_page(heading: str, intro: list[str], tables: list[Table], footer: list[str] = ()) -> str:
+    """A Markdown page: ``# heading``, intro paragraphs, one ``##`` section per table, footer lines."""
+    lines = [f"# {heading}", ""]
+    for paragraph in intro:
+        lines += [paragraph, ""]
+    for name, header, rows in tables:
         lines += [f"## {name}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         lines.append("")
-    lines.append("Ratios (× first model) are medians over rounds of paired latencies against the first model at "
-                 "the same thread count: the models ran alternately, so machine noise affects them alike.")
+    lines += list(footer)
     return "\n".join(lines) + "\n"
+
+
+def to_markdown(doc: dict) -> str:
+    intro = [_summary_line(doc)] + ([f"> {EMULATED_NOTE}"] if doc["device"].get("emulated") else [])
+    return markdown_page(title(doc), intro, report_tables(doc), [
+        "Ratios (× first model) are medians over rounds of paired latencies against the first model at "
+        "the same thread count: the models ran alternately, so machine noise affects them alike."])
 
 
 def _target_caption(target_ms: float | None, shown: bool) -> str:
@@ -151,22 +178,30 @@ _CSS = ("body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}"
 _CLASS = {"pass": ' class="pass"', "FAIL": ' class="FAIL"'}
 
 
-def to_html(doc: dict) -> str:
-    """A single self-contained page (inline CSS and SVG; nothing loaded from elsewhere)."""
-    body = [f"<h1>{html.escape(title(doc))}</h1>", f"<p>{html.escape(_summary_line(doc))}</p>"]
-    if doc["device"].get("emulated"):
-        body.append(f'<p class="note">{html.escape(EMULATED_NOTE)}</p>')
-    target = None if doc["device"].get("emulated") else doc["config"]["target_fps"]
-    for name, header, rows in report_tables(doc):
+def html_page(heading: str, intro: list[str], tables: list[Table], before: dict[str, str] | None = None,
+              note: str | None = None) -> str:
+    """A single self-contained page (inline CSS; ``before``: raw HTML, e.g. an SVG, put above a table)."""
+    body = [f"<h1>{html.escape(heading)}</h1>", *(f"<p>{html.escape(p)}</p>" for p in intro)]
+    if note:
+        body.append(f'<p class="note">{html.escape(note)}</p>')
+    for name, header, rows in tables:
         body.append(f"<h2>{html.escape(name)}</h2>")
-        if name == "Latency":
-            body.append(latency_svg(doc["results"], target))
+        if before and name in before:
+            body.append(before[name])
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         cells = "".join("<tr>" + "".join(f"<td{_CLASS.get(c, '')}>{html.escape(c)}</td>" for c in row)
                         + "</tr>" for row in rows)
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title(doc))}'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}'
             f"</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def to_html(doc: dict) -> str:
+    """The bench report as one self-contained page (inline CSS and SVG; nothing loaded from elsewhere)."""
+    target = None if doc["device"].get("emulated") else doc["config"]["target_fps"]
+    return html_page(title(doc), [_summary_line(doc)], report_tables(doc),
+                     {"Latency": latency_svg(doc["results"], target)},
+                     EMULATED_NOTE if doc["device"].get("emulated") else None)
 
 
 def write_reports(doc: dict, out_dir: str | Path) -> dict[str, Path]:

@@ -31,13 +31,16 @@ def _print_results(doc: dict) -> None:
         print_table(f"{title(doc)}: {name}" if name == "Latency" else name, header, rows)
     if doc["device"]["emulated"]:
         click.echo("note: emulated timings (qemu) are not compared with the FPS target")
+    for choice in doc.get("pick", {}).get("choices", []):
+        click.echo(f"pick ({choice['threads']} thread(s)): {choice['model'] or 'none'} — {choice['why']}")
 
 
 @click.command(epilog="""\b
 Examples:
   edgesal bench runs/export/default_int8.tflite runs/export/default_fp32.onnx --threads 1,2
   edgesal bench default_int8.tflite --device qemu-aarch64 --report runs/bench
-  edgesal bench default_int8.tflite --device adb:SERIAL --delegate gpu --benchmark-binary ./benchmark_model""")
+  edgesal bench default_int8.tflite --device adb:SERIAL --delegate gpu --benchmark-binary ./benchmark_model
+  edgesal bench --pick runs/export --model fast            # the fastest artefact that passed parity""")
 @click.argument("models", nargs=-1, required=True, metavar="MODEL_FILE...")
 @click.option("--runtime", default="auto", show_default=True, help=_RUNTIME_HELP)
 @click.option("--threads", default="1", show_default=True, help="comma-separated thread counts, e.g. 1,2,4")
@@ -61,11 +64,19 @@ Examples:
 @click.option("--delegate", default="xnnpack", show_default=True, type=click.Choice(DELEGATES),
               help="adb: benchmark_model delegate (xnnpack = CPU threads, gpu, nnapi); other devices: xnnpack")
 @click.option("--qemu-cache", type=click.Path(), help="qemu-aarch64: sysroot folder (default ~/.cache/edgesal/aarch64)")
+@click.option("--pick", is_flag=True,
+              help="MODEL_FILE... are export folders: time every artefact of one model there and recommend the "
+                   "fastest that passed parity")
+@click.option("--model", "pick_model",
+              help="--pick: the model whose artefacts to time (needed when a folder has several)")
 def bench(models, runtime, threads, device, runs, warmup, target_fps, image, seed, json_out, report_dir, no_parity,
-          no_memory, strict, ssh_key, remote_python, benchmark_binary, delegate, qemu_cache) -> None:
+          no_memory, strict, ssh_key, remote_python, benchmark_binary, delegate, qemu_cache, pick, pick_model) -> None:
     """Time MODEL_FILE(s) on a device: median/p90/p99/min latency, FPS, peak memory, parity.
 
     Several models are interleaved (A B A B … per run) and reported as ratios to the first.
+    With --pick, MODEL_FILE... are export folders (or artefacts): every artefact of the model is
+    timed and the fastest one that passed parity (export gate and, where checked, on the device)
+    is recommended.
     """
     from edgesal.atomic import write_json
     from edgesal.bench.devices import DeviceOptions, device_class
@@ -79,7 +90,15 @@ def bench(models, runtime, threads, device, runs, warmup, target_fps, image, see
                            parity=not no_parity, memory=not no_memory)
     options = DeviceOptions(ssh_key=ssh_key, remote_python=remote_python, benchmark_binary=benchmark_binary,
                             delegate=delegate, qemu_cache=qemu_cache)
-    doc = run_bench(request, options, log=lambda msg: click.echo(msg, err=True))
+    if pick_model and not pick:
+        raise EdgesalError("--model selects the artefacts of --pick: add --pick (or give the files themselves)")
+    log = lambda msg: click.echo(msg, err=True)  # noqa: E731
+    if pick:
+        from edgesal.bench.pick import run_pick
+
+        doc = run_pick(request, list(models), pick_model, options, log)
+    else:
+        doc = run_bench(request, options, log=log)
     _print_results(doc)
     if json_out:
         write_json(json_out, doc)

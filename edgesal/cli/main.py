@@ -23,9 +23,9 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from edgesal.cli import bench, crop, evaluate, export, info, predict, prune, train, video
+    from edgesal.cli import bench, benchmark, crop, evaluate, export, info, predict, prune, train, video
 
-    for module in (evaluate, train, predict, info, export, bench, prune, crop, video):
+    for module in (evaluate, train, predict, info, export, bench, benchmark, prune, crop, video):
         for command in module.COMMANDS:
             cli.add_command(command)
 

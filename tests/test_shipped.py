@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from shared_paths import shared_or_skip
 
@@ -57,12 +58,13 @@ def test_fast_is_a_physically_pruned_default():
     assert depthwise and all(c % 16 == 0 for c in depthwise)  # SIMD-friendly widths (--channel-multiple 16)
 
 
-def test_fast_keeps_default_accuracy_on_osie():
+@pytest.mark.parametrize("pruned", ["fast", "nano"])
+def test_pruned_students_keep_default_accuracy_on_osie(pruned):
     shared_or_skip("data", "osie")
     means = {name: evaluate("osie", predictor_source(load_predictor(name)), split="test", limit=20,
-                            progress=False).means for name in ("default", "fast")}
-    assert means["fast"]["auc_judd"] > means["default"]["auc_judd"] - 0.015
-    assert means["fast"]["nss"] > 0.9 * means["default"]["nss"]
+                            progress=False).means for name in ("default", pruned)}
+    assert means[pruned]["auc_judd"] > means["default"]["auc_judd"] - 0.015
+    assert means[pruned]["nss"] > 0.9 * means["default"]["nss"]
 
 
 def test_nano_is_a_5x_pruned_default_with_a_quarter_resolution_readout():
@@ -78,14 +80,6 @@ def test_nano_is_a_5x_pruned_default_with_a_quarter_resolution_readout():
     depthwise = [m.out_channels for m in nano.modules()
                  if isinstance(m, torch.nn.Conv2d) and m.groups == m.in_channels > 1]
     assert depthwise and all(c % 8 == 0 for c in depthwise)  # --channel-multiple 8
-
-
-def test_nano_keeps_accuracy_on_osie():
-    shared_or_skip("data", "osie")
-    means = {name: evaluate("osie", predictor_source(load_predictor(name)), split="test", limit=20,
-                            progress=False).means for name in ("default", "nano")}
-    assert means["nano"]["auc_judd"] > means["default"]["auc_judd"] - 0.015
-    assert means["nano"]["nss"] > 0.9 * means["default"]["nss"]
 
 
 def test_video_is_a_small_temporal_student_run_frame_by_frame():

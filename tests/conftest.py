@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+# as the CLI does (edgesal/cli/main.py): no OpenMP busy-waiting, the xdist workers share 2 cores
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def make_blob_dataset(root: Path, n: int = 16, size_hw: tuple[int, int] = (48, 64), seed: int = 0) -> Path:

@@ -114,16 +114,17 @@ def _calibration_images(folder, n: int = 6):
     return folder
 
 
-def _export(ckpt, tmp_path, target: str):
-    """Export the tiny temporal checkpoint (fp32); parity over 6 frames in order, state carried."""
+def _export(ckpt, tmp_path, target: str, precisions: tuple[str, ...] = ("fp32",)):
+    """Export the tiny temporal checkpoint; parity over 6 frames in order, state carried."""
     from edgesal.export.pipeline import ExportRequest, export_model
 
     calib = _calibration_images(tmp_path / "frames")
-    request = ExportRequest(model=str(ckpt), targets=(target,), precisions=("fp32",), calib=str(calib),
+    request = ExportRequest(model=str(ckpt), targets=(target,), precisions=precisions, calib=str(calib),
                             parity_data=None, parity_images=6, out=str(tmp_path / "exp"))
-    (result,) = export_model(request)
-    assert result.passed, result.parity.failures
-    return result
+    results = export_model(request)
+    for result in results:
+        assert result.passed, result.parity.failures
+    return results[0] if len(results) == 1 else results
 
 
 def test_stateful_onnx_export_passes_parity_over_a_clip(temporal_ckpt, tmp_path):
@@ -156,6 +157,52 @@ def test_stateful_openvino_export_passes_parity(temporal_ckpt, tmp_path):
     torch_model = load_frame_model(str(temporal_ckpt))
     for frame in clip_frames(4, (48, 64)):
         np.testing.assert_allclose(frame_model.predict(frame), torch_model.predict(frame), atol=1e-5)
+
+
+def test_stateful_tflite_export_fp32_and_int8_carry_the_state(temporal_ckpt, tmp_path):
+    pytest.importorskip("litert_torch")
+    from edgesal.export.parity import ParitySample, preprocess_samples, torch_outputs
+    from edgesal.export.tflite_metadata import STANDARD_KEY
+    from edgesal.runtimes import load_runtime
+    from edgesal.runtimes.litert import metadata_entry
+
+    fp32, int8 = _export(temporal_ckpt, tmp_path, "tflite", ("fp32", "int8"))
+    model, spec = tiny_temporal()
+    frames = clip_frames(6, (48, 64))
+    # a static clip is a fixed point of the cell (h = c), so the state shows after a change: frame A
+    # again after its negative must not give A's fresh map
+    a, b = frames[0], 255 - frames[0]
+    cut = preprocess_samples([ParitySample(str(i), f) for i, f in enumerate((a, b, b, a))], spec)
+    moving = preprocess_samples([ParitySample(str(i), f) for i, f in enumerate(frames)], spec)
+    with torch.no_grad():
+        torch_state = model.initial_state(HW)[0]
+        for x in torch.from_numpy(cut):
+            torch_state = model(x[None], torch_state)[1]
+    torch_state = torch_state.numpy()
+    for result, atol in ((fp32, 1e-4), (int8, None)):
+        assert result.parity.images == 6 and result.metadata["state"][0]["input"] == "state"
+        session = load_runtime(result.path)
+        assert session.stateful and session.state_pairs == [("state", "state_out")]
+        assert session.state_shapes["state"] == tuple(model.state_shapes(HW)[0]) and session.layout == "nhwc"
+        for clip in (cut, moving):
+            reference, got = torch_outputs(model, clip), session.run(clip)
+            if atol:  # fp32: torch's frame-by-frame outputs
+                np.testing.assert_allclose(got, reference, atol=atol)
+            else:  # int8: each frame correlates with torch's
+                for g, r in zip(got, reference):
+                    assert np.corrcoef(g.ravel(), r.ravel())[0, 1] > 0.98
+        got = session.run(cut)  # the state carried out of frame A after its negative is not A's fresh one
+        session.run(cut[:1])
+        fresh = session.state["state"]
+        session.run(cut)
+        scale = np.abs(fresh[:, :-1]).max()  # the untrained tiny model's features are small: compare relative
+        assert scale > 0 and np.abs(session.state["state"] - fresh).max() > 0.1 * scale
+        if atol:
+            np.testing.assert_allclose(session.state["state"], torch_state, atol=0.01 * scale)
+        session.reset_state()  # the bench's timed call (invoke) carries the state too
+        np.testing.assert_allclose(np.concatenate([session.maps(x[None]) for x in cut]), got[:, 0], atol=1e-5)
+        standard = metadata_entry(result.path.read_bytes(), STANDARD_KEY)
+        assert b"recurrent state" in standard and b"state_out" in standard
 
 
 def test_clip_training_is_resumable(temporal_ckpt, blob_dataset, tmp_path):

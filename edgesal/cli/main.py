@@ -6,6 +6,12 @@ import os
 import sys
 import warnings
 
+# torch's OpenMP threads busy-wait between parallel regions by default: on a machine whose cores
+# are shared (another job, CI neighbours) that made a 2-thread forward pass 30x slower (1,970 vs
+# 59 ms per image with one busy process beside it; docs/cli.md). Set before torch is imported;
+# an explicit user setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import click
 
 from edgesal import __version__

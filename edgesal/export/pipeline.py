@@ -54,7 +54,7 @@ from edgesal.quiet import output_hidden
 from edgesal.runtimes.timing import median_latency
 
 #: targets whose converter exports a stateful model's state tensors (the others trace one input)
-STATEFUL_TARGETS = ("onnx", "openvino")
+STATEFUL_TARGETS = ("onnx", "openvino", "tflite")
 #: frames after which the state is reset when int8 calibration images are run as clips
 CALIBRATION_CLIP = 8
 

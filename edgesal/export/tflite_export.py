@@ -38,11 +38,14 @@ from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import in_float_scope
 from edgesal.export.progress import own_stages, stage
 from edgesal.export.tflite_metadata import write_metadata
+from edgesal.models.temporal import is_stateful
 from edgesal.optional import import_optional
+from edgesal.runtimes.base import STATE_OUTPUT_SUFFIX
 from edgesal.runtimes.litert import PIXELS_INPUT
 
 WRAPPED = "net"  # attribute name of the model inside the layout wrapper
 NORMALISE = "normalise"  # attribute name of the in-graph normalisation (kept float)
+MAP_OUTPUT, STATE_INPUT = "output", "state"  # signature names of a stateful model's map and state
 
 
 class Normalise(nn.Module):
@@ -84,6 +87,17 @@ class PixelWrapper(LayoutWrapper):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:  # the name becomes the TFLite input's
         return self.output(self.net(self.normalise(self.nchw(pixels))))
+
+
+class StateWrapper(PixelWrapper):
+    """A :class:`PixelWrapper` for a stateful (temporal) model: inputs ``pixels`` (the frame,
+    ``layout``) and ``state`` (NCHW, as the model keeps it: opaque to the app, fed back as it
+    came out); outputs named ``output`` (the map) and ``state_out`` — the TFLite signature's names,
+    which the runtime pairs (``state`` → ``state_out``)."""
+
+    def forward(self, pixels: torch.Tensor, state: torch.Tensor) -> dict[str, torch.Tensor]:
+        log_density, state_out = self.net(self.normalise(self.nchw(pixels)), state)
+        return {MAP_OUTPUT: self.output(log_density), STATE_INPUT + STATE_OUTPUT_SUFFIX: state_out}
 
 
 def resolve_io(precision: str, io: str) -> str:
@@ -140,12 +154,15 @@ def _float_input(enabled: bool):
         api.ConvertToTFLConfig = original
 
 
-def _sample(x: torch.Tensor, pixels: bool) -> tuple[tuple, dict]:
-    """(args, kwargs) for the wrapper: by name for a ``pixels`` input (it names the tensor)."""
+def _sample(x: torch.Tensor | dict, pixels: bool) -> tuple[tuple, dict]:
+    """(args, kwargs) for the wrapper: by name for a ``pixels`` input (it names the tensor); a dict
+    is already the named inputs (a stateful model's frame and state)."""
+    if isinstance(x, dict):
+        return (), x
     return ((), {PIXELS_INPUT: x}) if pixels else ((x,), {})
 
 
-def _prepare(wrapper: nn.Module, example: torch.Tensor, pixels: bool):
+def _prepare(wrapper: nn.Module, example: torch.Tensor | dict, pixels: bool):
     """``torch.export`` + ``prepare_pt2e`` (observers in place) → (prepared module, quantizer)."""
     from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e
 
@@ -157,15 +174,18 @@ def _prepare(wrapper: nn.Module, example: torch.Tensor, pixels: bool):
 def _calibrate(prepared, wrapper: nn.Module, calibration: CalibrationSet, layout: str, pixels: bool) -> None:
     """Run the calibration batches (normalised, as every calibration batch is) through the observers."""
     for batch in calibration.batches:
-        x = torch.from_numpy(batch)
+        named = batch if isinstance(batch, dict) else {"input": batch}  # a stateful model's: + its state
+        x = torch.from_numpy(named["input"])
         if pixels:
             x = x * wrapper.normalise.std + wrapper.normalise.mean
         x = x.permute(0, 2, 3, 1).contiguous() if layout == "nhwc" else x
+        if isinstance(batch, dict):
+            x = {PIXELS_INPUT: x, **{k: torch.from_numpy(v) for k, v in batch.items() if k != "input"}}
         batch_args, batch_kwargs = _sample(x, pixels)
         prepared(*batch_args, **batch_kwargs)
 
 
-def _convert_int8(litert_torch, wrapper: nn.Module, example: torch.Tensor, calibration: CalibrationSet,
+def _convert_int8(litert_torch, wrapper: nn.Module, example: torch.Tensor | dict, calibration: CalibrationSet,
                   layout: str, pixels: bool):
     """PT2E int8 (float head) → the litert-torch edge model; stages convert, calibrate, quantise."""
     from litert_torch.quantize.quant_config import QuantConfig
@@ -184,19 +204,35 @@ def _convert_int8(litert_torch, wrapper: nn.Module, example: torch.Tensor, calib
             return litert_torch.convert(quantized, args, kwargs, quant_config=QuantConfig(pt2e_quantizer=quantizer))
 
 
+def _wrap(model: nn.Module, spec, layout: str, pixels: bool) -> tuple[nn.Module, torch.Tensor | dict]:
+    """(the wrapper the converter traces, its example input: a dict of named inputs for a stateful model)."""
+    h, w = spec.input_hw
+    image = torch.zeros((1, h, w, 3) if layout == "nhwc" else (1, 3, h, w))
+    if not is_stateful(model):
+        wrapper = PixelWrapper(model, layout, spec.mean, spec.std) if pixels else LayoutWrapper(model, layout)
+        return wrapper.eval(), image
+    if not pixels:
+        raise EdgesalError("tflite option io=int8 is not available for a stateful (temporal) model: its state "
+                           "input stays float32 (use the default io=float)")
+    if list(model.state_names) != [STATE_INPUT]:
+        raise EdgesalError(f"tflite export of a stateful model needs one state tensor named {STATE_INPUT!r}, "
+                           f"got {list(model.state_names)}")
+    state = model.initial_state(tuple(spec.input_hw))[0]
+    return StateWrapper(model, layout, spec.mean, spec.std).eval(), {PIXELS_INPUT: image, STATE_INPUT: state}
+
+
 @own_stages
 def export_tflite(model: nn.Module, spec, precision: str, calibration: CalibrationSet | None, out: Path,
                   options: dict) -> Path:
-    """Write the ``.tflite`` artefact to ``out`` (via a temporary file in its folder)."""
+    """Write the ``.tflite`` artefact to ``out`` (via a temporary file in its folder). A stateful
+    model gets the inputs ``pixels`` + ``state`` and outputs ``output`` + ``state_out``
+    (:class:`StateWrapper`); int8 calibration batches then carry the state (dicts of named inputs)."""
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
     with stage("load converter"):
         litert_torch = import_optional("litert_torch", "tflite", "litert-torch")
     layout = options.get("layout", "nhwc")
     pixels = resolve_io(precision, options.get("io", "float")) == "float"
-    h, w = spec.input_hw
-    example = torch.zeros((1, h, w, 3) if layout == "nhwc" else (1, 3, h, w))
-    wrapper = (PixelWrapper(model.eval(), layout, spec.mean, spec.std) if pixels
-               else LayoutWrapper(model.eval(), layout)).eval()
+    wrapper, example = _wrap(model.eval(), spec, layout, pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -208,22 +244,29 @@ def export_tflite(model: nn.Module, spec, precision: str, calibration: Calibrati
     except EdgesalError:
         raise
     except Exception as exc:
-        raise conversion_error("tflite", exc, wrapper, example) from None
+        image = example[PIXELS_INPUT] if isinstance(example, dict) else example
+        raise conversion_error("tflite", exc, wrapper, image) from None
     with stage("save"):
-        _save(edge, spec, layout, precision, out)
+        _save(edge, spec, layout, precision, out, example)
     return out
 
 
-def _save(edge, spec, layout: str, precision: str, out: Path) -> None:
-    """Serialise the edge model to ``out`` with the first metadata (via a temporary file)."""
+def _save(edge, spec, layout: str, precision: str, out: Path, example: torch.Tensor | dict) -> None:
+    """Serialise the edge model to ``out`` with the first metadata (via a temporary file); a
+    stateful model's metadata names its state pair (the standard entry describes it too)."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"model": spec.name, "architecture": spec.name, "input_hw": list(spec.input_hw),
+            "mean": list(spec.mean), "std": list(spec.std), "layout": layout,
+            "output_kind": spec.output_kind, "precision": precision}
+    if isinstance(example, dict):
+        meta["state"] = [{"input": STATE_INPUT, "output": STATE_INPUT + STATE_OUTPUT_SUFFIX,
+                          "shape": list(example[STATE_INPUT].shape)}]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tflite-") as tmp:
         staged = Path(tmp) / "model.tflite"
         edge.export(str(staged))
-        write_metadata(staged, {"model": spec.name, "architecture": spec.name, "input_hw": list(spec.input_hw),
-                                "mean": list(spec.mean), "std": list(spec.std), "layout": layout,
-                                "output_kind": spec.output_kind, "precision": precision})
+        write_metadata(staged, meta)
         os.replace(staged, out)
 
 
-__all__ = ["LayoutWrapper", "Normalise", "PixelWrapper", "export_tflite", "resolve_io", "write_metadata"]
+__all__ = ["LayoutWrapper", "Normalise", "PixelWrapper", "StateWrapper", "export_tflite", "resolve_io",
+           "write_metadata"]

@@ -83,11 +83,29 @@ def _map_output(meta: dict) -> fb.TensorMetadataT:
     return tensor
 
 
+def _state_tensor(pair: dict, output: bool) -> fb.TensorMetadataT:
+    """A state tensor of a temporal model (``meta["state"]`` entry): opaque, fed back frame to frame."""
+    tensor = fb.TensorMetadataT()
+    tensor.name = pair["output"] if output else pair["input"]
+    shape = "×".join(str(d) for d in pair.get("shape", []))
+    tensor.description = (f"recurrent state ({shape} float32, opaque): feed it to the next frame's "
+                          f"{pair['input']!r} input" if output else
+                          f"recurrent state ({shape} float32, opaque): zeros at a clip's first frame (or a cut), "
+                          f"then the previous frame's {pair['output']!r} output")
+    tensor.content = fb.ContentT()
+    tensor.content.contentPropertiesType = fb.ContentProperties.FeatureProperties
+    tensor.content.contentProperties = fb.FeaturePropertiesT()
+    return tensor
+
+
 def standard_metadata(meta: dict, pixels: bool) -> bytes:
-    """The ``TFLITE_METADATA`` buffer (flatbuffer with identifier M001) for edgesal's ``meta``."""
+    """The ``TFLITE_METADATA`` buffer (flatbuffer with identifier M001) for edgesal's ``meta``;
+    a temporal model's state inputs/outputs follow the image and the map, in the graph's order."""
     graph = fb.SubGraphMetadataT()
     graph.name = "saliency"
-    graph.inputTensorMetadata, graph.outputTensorMetadata = [_image_input(meta, pixels)], [_map_output(meta)]
+    states = meta.get("state") or []
+    graph.inputTensorMetadata = [_image_input(meta, pixels), *(_state_tensor(p, False) for p in states)]
+    graph.outputTensorMetadata = [_map_output(meta), *(_state_tensor(p, True) for p in states)]
     model = fb.ModelMetadataT()
     model.name = f"edgesal {meta.get('model', 'saliency model')}"
     model.description = (f"Visual saliency (where people look): {meta.get('architecture', '?')}, "

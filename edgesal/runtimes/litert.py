@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import RuntimeSession, TensorInfo, error_line, filler, image_input
+from .base import RuntimeSession, TensorInfo, error_line, filler, image_input, state_pairs
 from .errors import EdgesalError
 from .files import validate_model_file
 from .metadata import KEY
@@ -107,6 +107,24 @@ def metadata_entry(buf: bytes, name: str) -> bytes | None:
     return None
 
 
+def signature_io(interpreter) -> tuple[dict, dict]:
+    """(inputs, outputs) of the model's one signature as {signature name: tensor details}; ({}, {})
+    without exactly one signature or on runtimes without signature runners (old tflite-runtime).
+
+    Signature names are the names the exporter gave (edgesal's stateful exports: ``pixels`` +
+    ``state`` → ``output`` + ``state_out``); tensor names are the converter's
+    (``serving_default_state_out_output``), so state tensors are paired by signature name.
+    """
+    try:
+        signatures = interpreter.get_signature_list()
+        if len(signatures) != 1:
+            return {}, {}
+        runner = interpreter.get_signature_runner(next(iter(signatures)))
+        return runner.get_input_details(), runner.get_output_details()
+    except (AttributeError, ValueError):
+        return {}, {}
+
+
 class LiteRTModel:
     """A loaded .tflite model: named inputs in, named tensors out."""
 
@@ -152,12 +170,21 @@ class LiteRTSession(RuntimeSession):
 
     def _open(self, num_threads: int) -> None:
         self.model = LiteRTModel(self.path, num_threads=num_threads)
-        inputs = list(self.model.inputs.values())
+        sig_inputs, sig_outputs = signature_io(self.model.interpreter)
+        self.state_pairs = state_pairs(list(sig_inputs), list(sig_outputs))
+        self._named = {name: d["index"] for name, d in {**sig_inputs, **sig_outputs}.items()}
+        state_index = {sig_inputs[i]["index"] for i, _ in self.state_pairs}
+        self.state_shapes = {i: tuple(int(d) for d in sig_inputs[i]["shape"]) for i, _ in self.state_pairs}
+        inputs = [d for d in self.model.inputs.values() if d["index"] not in state_index]
         self._input = image_input(inputs, lambda d: d["shape"])
         for d in inputs:  # other inputs (e.g. a file-name string) get a constant filler once
             if d["index"] != self._input["index"]:
                 self.model.interpreter.set_tensor(d["index"], filler(d["shape"], d["dtype"]))
-        self._output = next(iter(self.model.outputs.values()))
+        state_out = {sig_outputs[o]["index"] for _, o in self.state_pairs}
+        self._output = next(d for d in self.model.outputs.values() if d["index"] not in state_out)
+        if self.state_pairs:  # invoke_state feeds and fetches by signature name
+            by_index = {d["index"]: name for name, d in {**sig_inputs, **sig_outputs}.items()}
+            self.image_name, self.output_name = by_index[self._input["index"]], by_index[self._output["index"]]
         self._pixels = takes_pixels(self._input["name"])
         self._normalisation: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -186,10 +213,20 @@ class LiteRTSession(RuntimeSession):
         return info(self._input), info(self._output)
 
     def invoke(self, prepared: np.ndarray) -> np.ndarray:
+        if self.state_pairs:
+            return self.invoke_state(prepared)
         interp = self.model.interpreter
         interp.set_tensor(self._input["index"], prepared)
         interp.invoke()
         return interp.get_tensor(self._output["index"]).copy()
+
+    def invoke_named(self, feeds: dict, fetch: list) -> list:
+        """Run with inputs and outputs named as in the model's signature (state tensors)."""
+        interp = self.model.interpreter
+        for name, value in feeds.items():
+            interp.set_tensor(self._named[name], value)
+        interp.invoke()
+        return [interp.get_tensor(self._named[name]).copy() for name in fetch]
 
     @staticmethod
     def read_metadata(path: Path) -> dict:

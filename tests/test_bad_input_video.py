@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from bad_input import Case, World, build_world, run_case
 from bad_input import write_file as _write
-from video_clips import corrupt_packet, make_audio_only, make_clip
+from video_clips import corrupt_packet, interrupt_encoder, make_audio_only, make_clip
 
 from edgesal.cli.main import main
 
@@ -89,18 +89,7 @@ def test_bad_input_video(case, world, capsys):
 
 def test_interrupted_overlay_leaves_nothing(world, capsys, monkeypatch):
     """Ctrl-C mid-video: exit 130, no overlay, no temporary file, no JSON index."""
-    from edgesal.video import writer
-
-    calls = {"n": 0}
-    original = writer.VideoEncoder.write
-
-    def interrupt_on_third(self, image):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        original(self, image)
-
-    monkeypatch.setattr(writer.VideoEncoder, "write", interrupt_on_third)
+    interrupt_encoder(monkeypatch, after=3)
     rc = main(["predict", str(world.root / "vids" / "clip.mp4"), "--out", str(world.root / "o"),
                "--format", "overlay", "--model", str(world.ckpt)])
     assert rc == 130

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from video_clips import interrupt_encoder
 
 from edgesal.cli.main import main
 from edgesal.cropping.cuts import CutDetector
@@ -121,18 +122,7 @@ def test_images_and_video_in_one_run(tmp_path, panned, blob_dataset):
 
 
 def test_interrupted_reframe_leaves_no_video(tmp_path, panned, monkeypatch):
-    from edgesal.video import writer
-
-    calls = {"n": 0}
-    original = writer.VideoEncoder.write
-
-    def interrupt_on_fifth(self, image):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return original(self, image)
-
-    monkeypatch.setattr(writer.VideoEncoder, "write", interrupt_on_fifth)
+    interrupt_encoder(monkeypatch, after=5)
     out = tmp_path / "o"
     with pytest.raises(KeyboardInterrupt):
         from edgesal.cropping.reframe import reframe_videos

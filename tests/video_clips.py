@@ -68,3 +68,19 @@ def make_audio_only(path: Path) -> Path:
         container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+def interrupt_encoder(monkeypatch, after: int) -> None:
+    """Make the video encoder raise KeyboardInterrupt (Ctrl-C) on its ``after``-th frame."""
+    from edgesal.video import writer
+
+    calls = {"n": 0}
+    original = writer.VideoEncoder.write
+
+    def write(self, image):
+        calls["n"] += 1
+        if calls["n"] == after:
+            raise KeyboardInterrupt
+        return original(self, image)
+
+    monkeypatch.setattr(writer.VideoEncoder, "write", write)

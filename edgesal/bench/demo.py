@@ -30,13 +30,14 @@ def tiny_artefacts(out_dir: str | Path, targets: tuple[str, ...] = ("onnx", "tfl
     """Export the tiny model to ``out_dir``; artefacts already there are reused, never rewritten
     (another test worker may be using them). Returns the loadable files that passed parity."""
     from edgesal.export import ExportRequest, export_model, get_format
+    from edgesal.export.report import FAILED_SUFFIX
 
     out = Path(out_dir)
     wanted = [(t, p, out / get_format(t).artefact_name(f"{DEMO_MODEL}_{p}"))
               for t in available_targets(targets) for p in precisions]
     with file_lock(out.with_name(out.name + ".lock")):  # parallel test workers share one export
         for target, precision, path in wanted:
-            if path.exists() or path.with_name(path.name + ".failed").exists():
+            if path.exists() or path.with_name(path.name + FAILED_SUFFIX).exists():
                 continue
             torch.manual_seed(0)  # untrained weights: the same tiny model every time
             with warnings.catch_warnings():  # "few calibration images": irrelevant for a demo model

@@ -15,8 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-REPORT_NAME = "export_report.json"  # the export report's name (edgesal.export.report.JSON_NAME)
-FAILED_SUFFIX = ".failed"
+from edgesal.export.report import FAILED_SUFFIX
+from edgesal.export.report import JSON_NAME as REPORT_NAME
 
 
 @dataclass(frozen=True)

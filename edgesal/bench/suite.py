@@ -26,9 +26,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from edgesal import __version__
-from edgesal.bench.parity_status import FAILED_SUFFIX, export_parity
+from edgesal.bench.parity_status import export_parity
 from edgesal.bench.suite_report import SYMBOLS, build_rows
 from edgesal.errors import EdgesalError
+from edgesal.export.report import FAILED_SUFFIX
 
 SCHEMA = "edgesal-benchmark/1"
 DEFAULT_PRECISIONS = ("fp32", "int8")

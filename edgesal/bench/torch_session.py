@@ -47,7 +47,7 @@ class TorchSession(RuntimeSession):
     def prepare(self, x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
-    def invoke(self, prepared: torch.Tensor) -> np.ndarray:
+    def _invoke_image(self, prepared: torch.Tensor) -> np.ndarray:
         torch.set_num_threads(self.threads)  # global: set before every call (interleaving)
         with torch.inference_mode():
             return self.torch_model.model(prepared).numpy()

@@ -47,6 +47,7 @@ from edgesal.export.parity import (
     torch_outputs,
 )
 from edgesal.export.progress import Progress, counted, reporting, reports_stages, stage
+from edgesal.export.report import FAILED_SUFFIX
 from edgesal.model_info import check_input_hw
 from edgesal.models.factory import TorchModel, create_model
 from edgesal.models.temporal import is_stateful
@@ -138,7 +139,7 @@ def _publish(staged_root: Path, final_root: Path, passed: bool, trash: Path) -> 
     the loadable file last (each an atomic rename), and removes a stale ``.failed``. ``trash``
     is a folder in the staging area for what is replaced. Returns the new root path.
     """
-    failed_root = final_root.with_name(final_root.name + ".failed")
+    failed_root = final_root.with_name(final_root.name + FAILED_SUFFIX)
     if not passed:
         _replace(staged_root, failed_root, trash)
         return failed_root

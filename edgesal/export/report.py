@@ -14,6 +14,7 @@ from edgesal.atomic import write_json, write_text
 
 COLUMNS = ["file", "target", "precision", "size MB", "CC", "KL", "ΔAUC-J", "ΔNSS", "ms (1 thread)", "parity"]
 JSON_NAME, MD_NAME = "export_report.json", "export_report.md"
+FAILED_SUFFIX = ".failed"  # an artefact that failed its parity gate is written as <name>.failed
 
 
 def _fmt(value, digits: int = 4) -> str:

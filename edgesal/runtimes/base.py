@@ -9,7 +9,7 @@ are handled inside, from the model's own tensor descriptions. For timing, the sa
 are exposed separately: ``prepare`` (NCHW float32 → the model's input), ``invoke`` (the
 runtime call alone) and ``maps`` (NCHW → (N, H, W) float32 maps).
 
-Backends implement ``_open``, ``_describe_io``, ``invoke`` and ``read_metadata``. Third-party
+Backends implement ``_open``, ``_describe_io``, ``_invoke_image`` and ``read_metadata``. Third-party
 models are accepted too: symbolic dimensions take the ``input_hw`` hint, extra inputs get
 a constant filler.
 
@@ -161,7 +161,12 @@ class RuntimeSession:
         raise NotImplementedError
 
     def invoke(self, prepared):
-        """The runtime call alone: one prepared input → the raw output."""
+        """The runtime call alone: one prepared input → the raw output (a stateful model's state fed
+        and carried: :meth:`invoke_state`)."""
+        return self.invoke_state(prepared) if self.state_pairs else self._invoke_image(prepared)
+
+    def _invoke_image(self, prepared):
+        """The runtime call of a stateless model: the image input alone → the raw output."""
         raise NotImplementedError
 
     def invoke_named(self, feeds: dict, fetch: list) -> list:

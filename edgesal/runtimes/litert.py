@@ -212,9 +212,7 @@ class LiteRTSession(RuntimeSession):
 
         return info(self._input), info(self._output)
 
-    def invoke(self, prepared: np.ndarray) -> np.ndarray:
-        if self.state_pairs:
-            return self.invoke_state(prepared)
+    def _invoke_image(self, prepared: np.ndarray) -> np.ndarray:
         interp = self.model.interpreter
         interp.set_tensor(self._input["index"], prepared)
         interp.invoke()

@@ -61,9 +61,7 @@ class OnnxRuntimeSession(RuntimeSession):
         return (TensorInfo(static_dims(image.shape, self.hw_hint), np.dtype(_ORT_TYPES.get(image.type, np.float32))),
                 TensorInfo(known_dims(out.shape), np.dtype(_ORT_TYPES.get(out.type, np.float32))))
 
-    def invoke(self, prepared: np.ndarray) -> np.ndarray:
-        if self.state_pairs:
-            return self.invoke_state(prepared)
+    def _invoke_image(self, prepared: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self._input_name: prepared, **self._extra})[0]
 
     def invoke_named(self, feeds: dict, fetch: list) -> list:

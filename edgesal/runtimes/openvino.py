@@ -69,9 +69,7 @@ class OpenVINOSession(RuntimeSession):
         return (TensorInfo(shape, np.dtype(self.compiled.input(0).get_element_type().to_dtype())),
                 TensorInfo(out_shape, np.dtype(out.get_element_type().to_dtype())))
 
-    def invoke(self, prepared: np.ndarray) -> np.ndarray:
-        if self.state_pairs:
-            return self.invoke_state(prepared)
+    def _invoke_image(self, prepared: np.ndarray) -> np.ndarray:
         return self.request.infer({0: prepared})[self.compiled.output(0)].copy()
 
     def invoke_named(self, feeds: dict, fetch: list) -> list:

@@ -8,6 +8,7 @@ Each parametrised case exports its own artefact so pytest-xdist can spread them.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -377,3 +378,44 @@ def test_runtime_rejects_files_of_the_wrong_format(tmp_path, suffix):
 def test_docs_target_table_matches_the_code():
     docs = Path(__file__).resolve().parents[1] / "docs" / "export.md"
     assert formats_markdown() in docs.read_text()
+
+
+def test_keeping_float_adds_the_leading_modules_to_the_float_part(checkpoints, tmp_path):
+    import onnx
+
+    from edgesal.export.float_head import float_modules, keeping_float, leading_modules, onnx_float_nodes
+    from edgesal.export.onnx_export import torch_to_onnx
+    from edgesal.models import build_model, load_checkpoint
+
+    assert leading_modules(build_model("fastsal_a_mnv2_readout"), 3) == [
+        "backbone.stem", "backbone.blocks.0", "backbone.blocks.1"]
+    model, spec, _ = load_checkpoint(checkpoints["uva_tiny_readout"])
+    graph = onnx.load(str(torch_to_onnx(model, spec.input_hw, tmp_path / "m.onnx")))
+    head_only = onnx_float_nodes(graph)
+    first = leading_modules(model, 1)
+    with keeping_float(first):
+        assert float_modules() == ("head", *first)
+        more = onnx_float_nodes(graph)
+    assert float_modules() == ("head",) and set(head_only) < set(more)
+
+
+def test_failing_int8_is_retried_with_more_of_the_backbone_float(checkpoints, blob_dataset, tmp_path, capsys):
+    """An int8 artefact that fails the gate is converted again with the backbone's first 1, 2, …
+    modules float; the gate itself never changes (here it cannot pass: CC must be 1)."""
+    from edgesal.cli.main import main
+    from edgesal.export.float_head import leading_modules
+    from edgesal.export.pipeline import MAX_FLOAT_FALLBACK
+    from edgesal.models import load_checkpoint
+
+    code = main(["export", "--target", "onnx", "--int8", "--model", str(checkpoints["uva_tiny_readout"]), "--out",
+                 str(tmp_path), "--calib", str(blob_dataset / "stimuli"), "--parity-data", str(blob_dataset),
+                 "--parity-images", "4", "--min-cc", "1.0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "parity failed" in err
+    model, _, _ = load_checkpoint(checkpoints["uva_tiny_readout"])
+    leading = leading_modules(model, MAX_FLOAT_FALLBACK)
+    assert err.count("retry keeping") == len(leading) >= 4  # every module up to MAX_FLOAT_FALLBACK
+    failed = tmp_path / "uva_tiny_readout_int8.onnx.failed"
+    shutil.copy(failed, tmp_path / "last_attempt.onnx")
+    assert read_metadata(tmp_path / "last_attempt.onnx")["float_modules"] == ["head", *leading]
+    assert not (tmp_path / "uva_tiny_readout_int8.onnx").exists() and not list(tmp_path.glob(".staging-*"))

@@ -8,7 +8,9 @@ int8 graphs keep the float tensor names); OpenVINO: ``model.add_outputs`` on the
 that name (the IR is converted from the same ONNX graph) — and compared with the torch
 activations by CC. TFLite is not supported: its tensors are NHWC and named by module
 class, and the mapping is not implemented; debug the same model's ONNX/OpenVINO export,
-or compare ``experimental_preserve_all_tensors`` output by hand.
+or compare ``experimental_preserve_all_tensors`` output by hand. A stateful (temporal) model
+is compared on one frame from the reset state: its state inputs are fed zeros, as torch runs
+a frame without a state.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def _onnx_values(artefact: Path, tensors: list[str], x: np.ndarray) -> dict[str,
     existing = {o.name for o in model.graph.output}
     model.graph.output.extend([onnx.ValueInfoProto(name=v) for v in wanted.values() if v not in existing])
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    values = session.run(list(wanted.values()), {INPUT_NAME: x})
+    feed = {i.name: np.zeros(i.shape, np.float32) for i in session.get_inputs() if i.name != INPUT_NAME}
+    values = session.run(list(wanted.values()), {INPUT_NAME: x, **feed})
     return dict(zip(wanted, values))
 
 
@@ -75,7 +78,8 @@ def _openvino_values(artefact: Path, nodes: dict[str, str], x: np.ndarray) -> di
     tensors = [(tensor, by_name[node].output(0)) for node, tensor in nodes.items() if node in by_name]
     model.add_outputs([port for _, port in tensors])
     compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    results = compiled.create_infer_request().infer({0: x})
+    feed = {i: np.zeros(tuple(port.get_shape()), np.float32) for i, port in enumerate(compiled.inputs) if i}
+    results = compiled.create_infer_request().infer({0: x, **feed})  # state inputs (if any): the reset state
     extra = compiled.outputs[len(compiled.outputs) - len(tensors):]  # added outputs come last, in order
     return {tensor: results[out] for (tensor, _), out in zip(tensors, extra)}
 

@@ -22,7 +22,7 @@ import numpy as np
 from edgesal import __version__
 from edgesal.atomic import atomic_path, write_json
 from edgesal.errors import EdgesalError
-from edgesal.export.float_head import FLOAT_MODULES
+from edgesal.export.float_head import float_modules
 from edgesal.export.formats import export_function
 from edgesal.runtimes.formats import BY_SUFFIX
 
@@ -58,7 +58,7 @@ def build_metadata(*, name: str, spec, source: dict, target: str, precision: str
         "target": target,
         "precision": precision,
         "options": dict(options),
-        "float_modules": list(FLOAT_MODULES) if precision != "fp32" else [],
+        "float_modules": list(float_modules()) if precision != "fp32" else [],
         "calibration": None if calibration is None else {
             "source": calibration.source, "images": len(calibration), "skipped": len(calibration.skipped)},
         "edgesal_version": __version__,

@@ -28,6 +28,7 @@ from edgesal.export.calibration import (
     list_calibration_images,
     load_calibration,
 )
+from edgesal.export.float_head import keeping_float, leading_modules
 from edgesal.export.formats import (
     PRECISIONS,
     ExportFormat,
@@ -58,6 +59,8 @@ from edgesal.runtimes.timing import median_latency
 STATEFUL_TARGETS = ("onnx", "openvino", "tflite")
 #: frames after which the state is reset when int8 calibration images are run as clips
 CALIBRATION_CLIP = 8
+#: int8 retries keep up to this many of the backbone's first modules float (stem, blocks.0, …)
+MAX_FLOAT_FALLBACK = 6
 
 # jax (imported by litert-torch) warns on every fork, e.g. by OpenVINO/NNCF helpers; harmless here
 warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
@@ -213,6 +216,31 @@ def _gate(ctx: ExportContext, staged: Path, thresholds: ParityThresholds):
     return parity, latency, session
 
 
+def _convert_and_gate(ctx: ExportContext, fmt: ExportFormat, precision: str, options: dict, staged: Path,
+                      staged_root: Path, thresholds: ParityThresholds):
+    """Convert and gate → (parity, latency, session, extra float modules). An int8 artefact that
+    fails parity is converted again with the backbone's first 1, 2, … modules kept float
+    (:func:`~edgesal.export.float_head.leading_modules`), until it passes or
+    ``MAX_FLOAT_FALLBACK`` modules are float; the last attempt is the result."""
+    _convert(ctx, fmt, precision, options, staged)
+    parity, latency, session = _gate(ctx, staged, thresholds)
+    kept: list[str] = []
+    candidates = leading_modules(ctx.model, MAX_FLOAT_FALLBACK) if precision == "int8" else []
+    for count in range(1, len(candidates) + 1):
+        if parity.passed:
+            break
+        kept = candidates[:count]
+        del session
+        _remove(staged_root)  # the failed attempt (a file, or a folder with its weights)
+        with keeping_float(kept):
+            with stage(f"parity failed ({'; '.join(parity.failures)}); retry keeping {kept[-1]} and the layers "
+                       "before it float"):
+                pass
+            _convert(ctx, fmt, precision, options, staged)
+            parity, latency, session = _gate(ctx, staged, thresholds)
+    return parity, latency, session, kept
+
+
 def export_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, options: dict,
                     thresholds: ParityThresholds) -> ArtefactResult:
     """Build, gate and publish one artefact (one progress line per stage, labelled ``[target precision]``)."""
@@ -234,10 +262,11 @@ def _build_artefact(ctx: ExportContext, fmt: ExportFormat, precision: str, optio
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ctx.out_dir, prefix=".staging-") as tmp:
         staged = Path(tmp) / loadable_rel
-        _convert(ctx, fmt, precision, options, staged)
-        parity, latency, session = _gate(ctx, staged, thresholds)
-        meta = md.build_metadata(name=name, spec=spec, source=ctx.source, target=fmt.name, precision=precision,
-                                 options=options, session=session, calibration=calibration, parity=parity)
+        parity, latency, session, kept = _convert_and_gate(ctx, fmt, precision, options, staged,
+                                                           Path(tmp) / final_root.name, thresholds)
+        with keeping_float(kept):
+            meta = md.build_metadata(name=name, spec=spec, source=ctx.source, target=fmt.name, precision=precision,
+                                     options=options, session=session, calibration=calibration, parity=parity)
         if session.stateful:
             meta["state"] = session.describe()["state"]
         del session

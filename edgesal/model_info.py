@@ -38,6 +38,7 @@ def model_info(name_or_path: str, input_hw: tuple[int, int] | None = None) -> di
     return {
         "name": meta.get("name", spec.name),
         "architecture": spec.name,
+        **({"temporal_cell": spec.temporal} if spec.temporal else {}),  # frame by frame, explicit state
         "params": count_params(model),
         "flops": report.total_flops,
         "gflops": round(report.total_flops / 1e9, 4),

@@ -87,13 +87,17 @@ def test_video_is_a_small_temporal_student_run_frame_by_frame():
     from edgesal.video.temporal import StatefulFrameModel, load_frame_model
 
     path = shipped_path("video")
-    assert path is not None and path.stat().st_size < 500 * 2**10  # "a few hundred KB"
+    assert path is not None and path.stat().st_size < 2**20  # nano's size: "a few hundred KB"
     facts = model_info("video")
-    assert facts["output_kind"] == "log_density" and facts["input_hw"] == [64, 96] and facts["params"] < 100_000
+    assert facts["output_kind"] == "log_density" and facts["input_hw"] == [160, 224]
+    assert facts["params"] < 200_000 and facts["temporal_cell"] == "gru_lite" and facts["gflops"] < 0.1
     from edgesal.models import load_checkpoint
 
     model, spec, meta = load_checkpoint(path)
     assert is_stateful(model) and spec.temporal == "gru_lite" and meta["config"]["data_kind"] == "clips"
+    # started from nano (its pruned channels) and deployed with nano's quarter-resolution readout
+    assert meta["pruned_channels"] and meta["config"]["init"].endswith("nano.pt")
+    assert spec.head_kwargs["output_stride"] == 4
     frame_model = load_frame_model("video")
     assert isinstance(frame_model, StatefulFrameModel)
     rng = np.random.default_rng(0)

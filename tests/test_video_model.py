@@ -226,3 +226,47 @@ def test_clip_training_is_resumable(temporal_ckpt, blob_dataset, tmp_path):
     b, _, _ = load_checkpoint(tmp_path / "b" / "last.pt")
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
         torch.testing.assert_close(x, y, msg=name)
+
+
+def test_a_temporal_student_starts_from_an_image_checkpoint(tiny_ckpt, blob_dataset, tmp_path):
+    """``temporal = "gru_lite"`` + ``init``: the image model's weights load, the cell is new, the
+    input size may change (the centre bias is resampled), and clip training then runs."""
+    from edgesal.models import load_checkpoint
+    from edgesal.training.config import TrainConfig
+    from edgesal.training.trainer import train
+    from edgesal.video.simulate import SimulationSettings, simulate_videos
+
+    settings = SimulationSettings(frames=6, shots=2, width=64, height=48, seed=0)
+    simulate_videos(str(blob_dataset), tmp_path / "sim", split="all", clips=2, settings=settings, progress=False)
+    cfg = TrainConfig().updated({
+        "init": str(tiny_ckpt), "temporal": "gru_lite", "data_kind": "clips", "train": [str(tmp_path / "sim")],
+        "val": [str(tmp_path / "sim")], "teacher": str(tiny_ckpt), "loss": "coupled_distillation",
+        "input_hw": (32, 64), "clip_frames": 4, "batch": 2, "max_steps": 2, "val_every": 2,
+        "cache_dir": str(tmp_path / "cache"), "threads": 1, "out": str(tmp_path / "run")})
+    result = train(cfg, progress=False)
+    assert result.steps == 2
+    trained, spec, _ = load_checkpoint(tmp_path / "run" / "last.pt")
+    image_model, image_spec, _ = load_checkpoint(tiny_ckpt)
+    assert is_stateful(trained) and spec.temporal == "gru_lite" and spec.input_hw == (32, 64)
+    assert image_spec.input_hw != spec.input_hw  # the centre bias was stored at another size
+    assert trained.head.log_center_bias.shape[-2:] == (32, 64)
+    assert torch.logsumexp(trained.head.log_center_bias.flatten(), 0).abs() < 1e-4
+
+    # before training, the first frame of a clip is exactly the image model at the new size
+    from edgesal.training.trainer import training_spec
+
+    start, _, _ = load_checkpoint(tiny_ckpt, respec=lambda s: training_spec(cfg, s))
+    x = torch.randn(1, 3, 32, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(start(x), image_model(x), atol=1e-4, rtol=1e-4)
+
+
+def test_temporal_option_errors_are_one_line(tiny_ckpt, temporal_ckpt, tmp_path):
+    from edgesal.errors import EdgesalError
+    from edgesal.training.config import TrainConfig
+    from edgesal.training.trainer import _resolve_spec
+
+    with pytest.raises(EdgesalError, match="unknown temporal cell 'gru_lit'.*did you mean 'gru_lite'"):
+        _resolve_spec(TrainConfig().updated({"init": str(tiny_ckpt), "temporal": "gru_lit"}))
+    spec, _, _ = _resolve_spec(TrainConfig().updated({"init": str(temporal_ckpt), "temporal": "gru_lite"}))
+    assert spec.temporal == "gru_lite"  # already temporal: the same cell is fine

@@ -7,6 +7,7 @@ accepted, so a hostile file cannot execute code. Writes are atomic (temp file, t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -18,6 +19,7 @@ from edgesal.models.channel_config import apply_channel_config
 from edgesal.models.registry import ModelSpec, build_model
 
 FORMAT = "edgesal-checkpoint/1"
+NEW_CELL_PREFIX = "cell."  # a temporal cell added by ``respec`` (TemporalSaliencyNet.cell) starts untrained
 
 
 def file_sha256(path: str | Path) -> str:
@@ -66,11 +68,21 @@ def _spec_of(payload: dict, path: Path) -> ModelSpec:
                            f"{exc})") from None
 
 
-def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec, dict]:
-    """Rebuild the model from a checkpoint; returns (model in eval mode, spec, meta)."""
+def load_checkpoint(path: str | Path, respec: Callable[[ModelSpec], ModelSpec] | None = None
+                    ) -> tuple[nn.Module, ModelSpec, dict]:
+    """Rebuild the model from a checkpoint; returns (model in eval mode, spec, meta).
+
+    ``respec`` changes the stored spec before the model is built (e.g. another input size, or
+    a temporal cell added to an image model: the cell's weights are then new, everything else
+    is loaded).
+    """
     path = Path(path)
     payload = read_checkpoint(path)
     spec = _spec_of(payload, path)
+    new_cell = False
+    if respec is not None:
+        stored, spec = spec, respec(spec)
+        new_cell = bool(spec.temporal) and spec.temporal != stored.temporal
     meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
     state = payload.get("state_dict")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -80,7 +92,9 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec, dict]:
         rebuild = meta.get("pruned_channels")
         if rebuild:
             apply_channel_config(model, rebuild)
-        model.load_state_dict(state)
+        missing, unexpected = model.load_state_dict(state, strict=not new_cell)
+        if unexpected or any(not k.startswith(NEW_CELL_PREFIX) for k in missing):
+            raise RuntimeError(f"missing keys {missing[:3]}, unexpected keys {unexpected[:3]}")
     except EdgesalError as exc:
         raise EdgesalError(f"checkpoint {path}: {exc}") from None
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

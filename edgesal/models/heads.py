@@ -9,6 +9,7 @@ logits (apply ``sigmoid`` for the map).
 over all pixels. Returns a natural-log fixation density (logsumexp over pixels = 0).
 A scalar ``sharpness`` (inverse temperature, default 1) scales the scores before the
 softmax; ``edgesal.training.calibration`` fits it on the validation split after training.
+A centre bias stored at another input size is resampled when a checkpoint is loaded.
 ``output_stride`` k > 1 returns the density at ⌈H/k⌉×⌈W/k⌉ (blur σ scaled by 1/k): the
 full-resolution blur and softmax are most of a small model's time in LiteRT (measured on
 `fast`: 7.4 → 2.8 ms at k = 4), and every consumer resizes the map to the image anyway.
@@ -70,6 +71,13 @@ def gaussian_log_prior(size_hw: tuple[int, int], sigma_frac: float = 0.25) -> to
     return torch.log_softmax(logp.flatten(), 0).view(1, 1, h, w)
 
 
+def resampled_log_prior(log_prior: torch.Tensor, size_hw: tuple[int, int]) -> torch.Tensor:
+    """A log density (1, 1, h, w) at ``size_hw``: bilinear in log space, as :meth:`ReadoutHead.forward`
+    resizes it for other inputs (so the maps do not change), then renormalised."""
+    resized = F.interpolate(log_prior.float(), size=tuple(size_hw), mode="bilinear", align_corners=False)
+    return torch.log_softmax(resized.flatten(), 0).view(1, 1, *size_hw)
+
+
 @register_head("readout")
 class ReadoutHead(nn.Module):
     output_kind = "log_density"
@@ -94,6 +102,9 @@ class ReadoutHead(nn.Module):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         state_dict.setdefault(prefix + "sharpness", torch.ones(1))  # checkpoints before calibration
+        stored = state_dict.get(prefix + "log_center_bias")
+        if stored is not None and stored.shape != self.log_center_bias.shape:  # trained at another input size
+            state_dict[prefix + "log_center_bias"] = resampled_log_prior(stored, self.log_center_bias.shape[-2:])
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def set_center_bias(self, density: torch.Tensor) -> None:

@@ -16,7 +16,7 @@ class TrainConfig:
     model: str = "fastsal_a_mnv2_readout"
     train: list[str] = field(default_factory=lambda: ["osie:train", "scene:train"])
     val: list[str] = field(default_factory=lambda: ["osie:val"])
-    teacher_cache: str | None = None  # folder filled by `edgesal pseudolabel`
+    teacher_cache: str | None = None  # folder filled by `edgesal pseudolabel`; A+B: ensemble of caches
     loss: str | None = None  # default: theis (log-density) or fastsal_bce (sigmoid)
     input_hw: tuple[int, int] | None = None  # default: the architecture's
     epochs: int = 10
@@ -48,6 +48,7 @@ class TrainConfig:
     teacher: str | None = None  # clips: predictor whose per-frame maps are cached as pseudo-labels
     teacher_smooth: float = 0.5  # clips: EMA weight of the newest frame in the temporal teacher
     clips_per_source: int | None = None  # clips: use only the first N clips of each source
+    temporal: str | None = None  # add this temporal cell (e.g. gru_lite) to `model` or to an image `init` checkpoint
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrainConfig:

@@ -200,17 +200,33 @@ class _Validation:
             self.stopped_early = True
 
 
+def training_spec(cfg: TrainConfig, spec: ModelSpec) -> ModelSpec:
+    """``spec`` as trained: ``cfg.input_hw``, ``cfg.temporal`` and the head at output stride 1 (the
+    losses compare maps at the input size; ``ship_checkpoint`` sets a deployed stride)."""
+    changes: dict = {"head_kwargs": {k: v for k, v in spec.head_kwargs.items() if k != "output_stride"}}
+    if cfg.input_hw:
+        changes["input_hw"] = list(cfg.input_hw)
+    if cfg.temporal:
+        if spec.temporal and spec.temporal != cfg.temporal:
+            raise EdgesalError(f"{spec.name} already has the temporal cell {spec.temporal!r}; "
+                               f"temporal = {cfg.temporal!r} would replace it")
+        from edgesal.models import temporal  # noqa: F401  (cells register on import)
+        from edgesal.models.parts import TEMPORAL
+
+        TEMPORAL.lookup(cfg.temporal)
+        changes["temporal"] = cfg.temporal
+    return ModelSpec.from_dict({**spec.to_dict(), **changes})
+
+
 def _resolve_spec(cfg: TrainConfig) -> tuple[ModelSpec, torch.nn.Module | None, dict]:
     """(spec, initial model or None, its meta): ``cfg.init``'s architecture wins over ``cfg.model``."""
     init_model, init_meta = None, {}
     if cfg.init:  # fine-tune an existing (e.g. pruned) checkpoint
         from edgesal.models import load_checkpoint
 
-        init_model, spec, init_meta = load_checkpoint(cfg.init)
+        init_model, spec, init_meta = load_checkpoint(cfg.init, respec=lambda stored: training_spec(cfg, stored))
     else:
-        spec = get_spec(cfg.model)
-    if cfg.input_hw:
-        spec = spec.with_input_hw(cfg.input_hw)
+        spec = training_spec(cfg, get_spec(cfg.model))
     return spec, init_model, init_meta
 
 

@@ -2,7 +2,8 @@
 
 For OSIE test and Scene test, and per aspect (1:1, 4:5, 9:16, 16:9): the ``center`` and
 ``point`` baselines (point on the default model's map), the ``saliency`` crop on the maps of
-``default``, ``fast``, ``glimpse`` and ``attention-center``, the plain max-mass objective on
+``default``, ``fast``, ``glimpse`` and ``attention-center`` (and ``default`` with
+horizontal-flip averaging, ``--tta hflip``), the plain max-mass objective on
 ``default`` (sharpen 1, no centre prior) and the *oracle*: the same search on the
 ground-truth density. A fixation is inside when its pixel is (x in [x0 − ½, x0 + w − ½)).
 The number is the mean over images of each image's fraction. Latency: the search alone and
@@ -32,6 +33,7 @@ from edgesal.cropping import best_crop
 from edgesal.cropping.search import CENTER_WEIGHT, SHARPEN, Crop
 from edgesal.data import open_dataset
 from edgesal.predictors import load_predictor
+from edgesal.predictors.flip import with_tta
 
 ASPECTS = ("1:1", "4:5", "9:16", "16:9")
 GOAL_ASPECTS = ("4:5", "9:16")
@@ -48,6 +50,7 @@ METHODS: dict[str, Method] = {
     "center": lambda maps, a: best_crop(maps["default"], a, method="center"),
     "point (default map)": lambda maps, a: best_crop(maps["default"], a, method="point"),
     **{f"saliency: {m}": (lambda maps, a, m=m: best_crop(maps[m], a)) for m in MODELS},
+    "saliency: default, --tta hflip": lambda maps, a: best_crop(maps["default+hflip"], a),
     "saliency: default, plain max-mass": lambda maps, a: best_crop(maps["default"], a, **PLAIN),
     "oracle (ground-truth density)": lambda maps, a: best_crop(maps["truth"], a, **PLAIN),
 }
@@ -133,7 +136,8 @@ def report(name: str, table: dict, ms: dict, n: int) -> str:
     lines.append(f"\ngoal (≥ 0.5 of the gap at 4:5 and 9:16, never below point): **{'met' if goal else 'NOT met'}**\n")
     lines.append("latency per image, median, 1 thread: search only (default map, 9:16) "
                  f"{ms['search']:.1f} ms; map + search: "
-                 + ", ".join(f"{m} {ms[f'map {m}'] + ms['search']:.1f} ms" for m in MODELS if f"map {m}" in ms) + "\n")
+                 + ", ".join(f"{m} {ms[f'map {m}'] + ms['search']:.1f} ms" for m in (*MODELS, "default+hflip")
+                             if f"map {m}" in ms) + "\n")
     return "\n".join(lines)
 
 
@@ -146,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", module="edgesal.data")
     predictors = {m: load_predictor(m, num_threads=1) for m in MODELS}
+    predictors["default+hflip"] = with_tta(predictors["default"], "hflip")
     parts = ["## Crop benchmark\n", f"Command: `python benchmarks/crop.py {' '.join(argv or sys.argv[1:])}`\n"]
     if args.tune:
         chosen, text = tune(predictors["default"], args.limit)

@@ -120,14 +120,15 @@ def write_map(target: Path, image: np.ndarray, saliency: np.ndarray, fmt: str) -
 
 
 def predict_paths(sources: str | Path | list[str | Path], out: str | Path, model: str, fmt: str = "png",
-                  num_threads: int = 1, progress: bool = True) -> PredictionRun:
+                  num_threads: int = 1, progress: bool = True, tta: str | None = None) -> PredictionRun:
     """Run ``model`` over image files / folders and write one map per image into ``out``.
 
     Bad images are skipped and listed in the result; raises only before anything is written.
+    ``tta="hflip"``: average with the mirror image's map (:mod:`edgesal.predictors.flip`).
     """
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     plan = plan_outputs(sources, out, fmt)
-    predictor = load_predictor(model, num_threads=num_threads)
+    predictor = load_predictor(model, tta=tta, num_threads=num_threads)
     run = PredictionRun()
     for image_path, target in tqdm(plan, desc="predict", unit="img", disable=not progress or len(plan) < 2):
         try:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from edgesal.cli.params import NON_NEGATIVE_FLOAT, OUTPUT_FOLDER, POSITIVE_FLOAT, POSITIVE_INT, FiniteFloatRange
+from edgesal.cli.params import (
+    NON_NEGATIVE_FLOAT,
+    OUTPUT_FOLDER,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    FiniteFloatRange,
+    tta_option,
+)
 from edgesal.errors import EdgesalError
 
 #: --zoom: the smallest crop side is 1/Z of the largest (1 = largest crop only)
@@ -48,13 +55,14 @@ def _crop_videos(videos: list[str], out: str, aspects: list, model: str, method:
     return run
 
 
-def _check_mix(images: list[str], videos: list[str], zoom: float, preview: bool, fmt: str | None,
+def _check_mix(images: list[str], videos: list[str], zoom: float, preview: bool, fmt: str | None, tta: str,
                options: dict) -> None:
     """One-line errors for options that do not apply to the sources given."""
     if not videos and any(v is not None for v in options.values()):
         raise EdgesalError(f"{', '.join(VIDEO_OPTIONS)} apply to video sources only")
-    if videos and not images and (zoom != 1.0 or preview or fmt is not None):
-        raise EdgesalError("--zoom, --preview and --format apply to images only (a video keeps one crop size)")
+    if videos and not images and (zoom != 1.0 or preview or fmt is not None or tta != "none"):
+        raise EdgesalError("--zoom, --preview, --format and --tta apply to images only (a video keeps one crop "
+                           "size)")
 
 
 @click.command(epilog="""\b
@@ -62,6 +70,7 @@ Examples:
   edgesal crop photo.jpg --aspect 1:1 --aspect 9:16 --out crops
   edgesal crop shots/ --aspect 4:5 --model fast --preview --out crops
   edgesal crop shots/ --aspect 9:16 --method point --out crops_point
+  edgesal crop shots/ --aspect 9:16 --tta hflip --out crops   # mirror-averaged maps
   edgesal crop clip.mp4 --aspect 9:16 --aspect 1:1 --model fast --out reframed
   edgesal crop clip.mp4 --aspect 9:16 --stride 2 --start 5 --end 20 --max-speed 0.2 --out reframed
 
@@ -90,6 +99,7 @@ Exit codes: 0 all images / frames cropped; 2 bad input (nothing written);
 @click.option("--workers", default=4, show_default=True, type=POSITIVE_INT,
               help="threads that decode and encode images around the model")
 @click.option("--threads", default=1, show_default=True, type=POSITIVE_INT, help="inference threads")
+@tta_option
 @click.option("--stride", default=None, type=POSITIVE_INT, help="video: every N-th decoded frame [1]")
 @click.option("--max-frames", default=None, type=POSITIVE_INT, help="video: at most N frames per video")
 @click.option("--start", default=None, type=NON_NEGATIVE_FLOAT, help="video: first second to use [0]")
@@ -104,7 +114,7 @@ Exit codes: 0 all images / frames cropped; 2 bad input (nothing written);
 @click.option("--median", default=None, type=NON_NEGATIVE_FLOAT,
               help="video: seconds of running median on the crop targets before the camera follows [0.375]")
 def crop(sources: tuple[str, ...], aspects: tuple, out: str, model: str, method: str, zoom: float,
-         preview: bool, fmt: str | None, workers: int, threads: int, **video_options) -> None:
+         preview: bool, fmt: str | None, workers: int, threads: int, tta: str, **video_options) -> None:
     """Crop each image of IMAGE_OR_FOLDER... to each --aspect, keeping the most salient part;
     reframe each VIDEO with a smooth virtual camera."""
     from edgesal.cropping.run import check_options, crop_paths, output_names
@@ -114,7 +124,7 @@ def crop(sources: tuple[str, ...], aspects: tuple, out: str, model: str, method:
 
     videos = [s for s in sources if is_video_source(s)]
     images = [s for s in sources if s not in videos]
-    _check_mix(images, videos, zoom, preview, fmt, video_options)
+    _check_mix(images, videos, zoom, preview, fmt, tta, video_options)
     fmt = fmt or "png"
     parsed = check_options(aspects, method, zoom, fmt)
     if images and videos:  # check both plans before either writes
@@ -122,7 +132,7 @@ def crop(sources: tuple[str, ...], aspects: tuple, out: str, model: str, method:
     video_run = _crop_videos(videos, out, parsed, model, method, video_options, threads) if videos else None
     if images:
         run = crop_paths(images, out, parsed, model=model, method=method, zoom=zoom, preview=preview,
-                         fmt=fmt, workers=workers, num_threads=threads)
+                         fmt=fmt, workers=workers, num_threads=threads, tta=tta)
         for path, reason in run.skipped:
             click.echo(f"skipped {path}: {reason}", err=True)
         n_images = len({r["image"] for r in run.records})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from edgesal.atomic import write_json
-from edgesal.cli.params import OUTPUT_FILE, POSITIVE_INT, input_folder
+from edgesal.cli.params import OUTPUT_FILE, POSITIVE_INT, input_folder, tta_option
 from edgesal.cli.predict import SMOOTH_WEIGHT
 from edgesal.cli.tables import print_table
 from edgesal.errors import EdgesalError
@@ -37,8 +37,9 @@ Examples:
 @click.option("--threads", default=1, show_default=True, type=POSITIVE_INT, help="inference threads")
 @click.option("--smooth", default=None, type=SMOOTH_WEIGHT,
               help="video datasets: temporal EMA of the maps, weight of the newest frame in (0, 1]")
+@tta_option
 def evaluate(data: str, split: str | None, model: str | None, maps_dir: str | None,
-             json_out: str | None, limit: int | None, threads: int, smooth: float | None) -> None:
+             json_out: str | None, limit: int | None, threads: int, smooth: float | None, tta: str) -> None:
     """Score saliency predictions against human fixations (MIT-benchmark metrics; video datasets:
     per-frame means and temporal stability, docs/video.md)."""
     from edgesal.data.registry import dataset_kind
@@ -50,14 +51,18 @@ def evaluate(data: str, split: str | None, model: str | None, maps_dir: str | No
         raise EdgesalError("give exactly one of --model or --maps")
     import edgesal.video.datasets  # noqa: F401  (video dataset formats register themselves)
 
+    if tta != "none" and model is None:
+        raise EdgesalError("--tta needs --model (precomputed --maps are scored as they are)")
     if dataset_kind(data) == "video":
+        if tta != "none":
+            raise EdgesalError("--tta applies to image datasets only (video: --smooth)")
         _evaluate_video(data, split, model, maps_dir, json_out, limit, threads, smooth)
         return
     if smooth is not None:
         raise EdgesalError("--smooth applies to video datasets only")
     if model is not None:
-        source = predictor_source(load_predictor(model, data=data, num_threads=threads))
-        label = model
+        source = predictor_source(load_predictor(model, tta=tta, data=data, num_threads=threads))
+        label = model + ("" if tta == "none" else f" (tta {tta})")
     else:
         source = maps_dir_source(maps_dir)
         label = str(maps_dir)

@@ -101,3 +101,10 @@ def input_folder_problem(what: str):
 def input_folder(what: str = "folder") -> CheckedPath:
     """An existing folder to read, checked at parse time."""
     return CheckedPath("folder", input_folder_problem(what))
+
+
+#: the names of edgesal.predictors.flip.TTA_MODES (not imported: it would load torch at every CLI start)
+TTA_CHOICES = ("none", "hflip")
+tta_option = click.option(
+    "--tta", default="none", show_default=True, type=click.Choice(TTA_CHOICES),
+    help="test-time augmentation: hflip averages the maps of the image and its mirror image (2x the time)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgesal.cli.params import NON_NEGATIVE_FLOAT, OUTPUT_FOLDER, POSITIVE_INT, FiniteFloatRange
+from edgesal.cli.params import NON_NEGATIVE_FLOAT, OUTPUT_FOLDER, POSITIVE_INT, FiniteFloatRange, tta_option
 from edgesal.errors import EdgesalError
 
 #: the newest frame's weight of --smooth (edgesal.video.frame_models)
@@ -16,6 +16,7 @@ Examples:
   edgesal predict photo.jpg --out maps
   edgesal predict a.jpg b.png shots/ --out maps --format overlay
   edgesal predict shots/ --out maps --format npy --model fast
+  edgesal predict photo.jpg --out maps --tta hflip   # mirror-averaged map (2x the time)
   edgesal predict clip.mp4 --out maps --format overlay --smooth 0.3
   edgesal predict clip.mp4 --out maps --stride 5 --start 2 --end 10
 
@@ -38,8 +39,10 @@ Exit codes: 0 all maps written; 2 bad input (nothing written);
 @click.option("--end", default=None, type=NON_NEGATIVE_FLOAT, help="video: stop before this second")
 @click.option("--smooth", default=None, type=SMOOTH_WEIGHT,
               help="video: temporal EMA of the maps, weight of the newest frame in (0, 1]")
+@tta_option
 def predict(sources: tuple[str, ...], out: str, model: str, fmt: str, threads: int, stride: int | None,
-            max_frames: int | None, start: float | None, end: float | None, smooth: float | None) -> None:
+            max_frames: int | None, start: float | None, end: float | None, smooth: float | None,
+            tta: str) -> None:
     """Write a saliency map per image of IMAGE_OR_FOLDER... (folders are searched recursively)
     and per frame of each VIDEO."""
     from edgesal.prediction import plan_outputs, predict_paths, raise_for_skipped
@@ -52,6 +55,8 @@ def predict(sources: tuple[str, ...], out: str, model: str, fmt: str, threads: i
     video_options = (stride, max_frames, start, end, smooth)
     if not videos and any(v is not None for v in video_options):
         raise EdgesalError("--stride, --max-frames, --start, --end and --smooth apply to video sources only")
+    if videos and tta != "none":
+        raise EdgesalError("--tta applies to images only (videos: --smooth)")
     frame_range.check()
     if images and videos:  # check both plans before either writes
         plan_outputs(images, out, fmt)
@@ -63,7 +68,7 @@ def predict(sources: tuple[str, ...], out: str, model: str, fmt: str, threads: i
             click.echo(f"skipped frames of {source}: {reason}", err=True)
         click.echo(f"wrote {video_run.n_frames} frame map(s) of {len(videos)} video(s) to {out}")
     if images:
-        run = predict_paths(images, out, model, fmt, num_threads=threads)
+        run = predict_paths(images, out, model, fmt, num_threads=threads, tta=tta)
         for path, reason in run.skipped:
             click.echo(f"skipped {path}: {reason}", err=True)
         click.echo(f"wrote {len(run.written)} map(s) to {out}")

@@ -102,8 +102,10 @@ def crops_of(image: np.ndarray, predictor, aspects: list[Aspect], method: str = 
 
 def crop_paths(sources: str | Path | list[str | Path], out: str | Path, aspects: Iterable[str | Aspect],
                model: str = "default", method: str = "saliency", zoom: float = 1.0, preview: bool = False,
-               fmt: str = "png", workers: int = 4, num_threads: int = 1, progress: bool = True) -> CropRun:
+               fmt: str = "png", workers: int = 4, num_threads: int = 1, progress: bool = True,
+               tta: str | None = None) -> CropRun:
     """Crop every image of ``sources`` to each aspect; write the crops and ``out/crops.json``.
+    ``tta="hflip"``: crops on mirror-averaged maps (:mod:`edgesal.predictors.flip`).
 
     Unreadable images and images an aspect cannot fit are skipped and listed in the result;
     raises only before anything is written (or when a file cannot be written).
@@ -113,7 +115,7 @@ def crop_paths(sources: str | Path | list[str | Path], out: str | Path, aspects:
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     parsed = check_options(aspects, method, zoom, fmt)
     plan = plan_files(sources, out, lambda rel: output_names(rel, parsed, fmt, preview), command="crop")
-    predictor = load_predictor(model, num_threads=num_threads)
+    predictor = load_predictor(model, tta=tta, num_threads=num_threads)
     run = CropRun()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crop-io") as pool:
         writes: deque[Future] = deque()

@@ -79,12 +79,19 @@ def known_names() -> list[str]:
     return sorted(names)
 
 
-def load_predictor(spec: str, **context) -> Predictor:
+def load_predictor(spec: str, tta: str | None = None, **context) -> Predictor:
     """Resolve a registered name or a model file path to a ready predictor.
 
-    ``context`` carries optional hints such as ``data`` (dataset name for fitted baselines)
-    and ``num_threads``; factories ignore what they do not use.
+    ``tta="hflip"`` averages the maps of the image and its mirror image
+    (:mod:`edgesal.predictors.flip`). ``context`` carries optional hints such as ``data``
+    (dataset name for fitted baselines) and ``num_threads``; factories ignore what they do not use.
     """
+    from edgesal.predictors.flip import with_tta
+
+    return with_tta(_resolve_predictor(spec, **context), tta)
+
+
+def _resolve_predictor(spec: str, **context) -> Predictor:
     if spec in _PREDICTORS:
         return _PREDICTORS[spec].factory(**context)
     path = Path(spec)

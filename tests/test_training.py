@@ -63,6 +63,16 @@ def test_distillation_from_teacher_cache(blob_dataset, tmp_path):
     assert arrays.teacher.min() >= 0.0 and arrays.teacher.max() <= 1.0
     assert train(cfg, progress=False).steps == 10
 
+    # an ensemble of two caches: the min-max of the mean of the sum-normalised maps
+    other = tmp_path / "teacher_center"
+    pseudolabel([f"{blob_dataset}:all"], "center-bias", other, (64, 64), progress=False)
+    both = load_training_arrays(cfg.train, (64, 64), cfg.cache_dir, f"{cache}+{other}", progress=False)
+    centre = load_training_arrays(cfg.train, (64, 64), cfg.cache_dir, str(other), progress=False)
+    for a, b, mixed in zip(arrays.teacher[:3], centre.teacher[:3], both.teacher[:3]):
+        mean = a / a.sum() + b / b.sum()
+        np.testing.assert_allclose(mixed, (mean - mean.min()) / (mean.max() - mean.min()), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(both.teacher, arrays.teacher, atol=1e-3)
+
 
 def test_two_process_ddp(blob_dataset, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

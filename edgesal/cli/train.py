@@ -41,7 +41,8 @@ Examples:
 @click.option("--model", help="architecture name (edgesal info --list shows them)")
 @click.option("--data", "train", multiple=True, help="training source NAME[:SPLIT] or images:DIR (repeatable)")
 @click.option("--val", multiple=True, help="validation source NAME[:SPLIT] (repeatable)")
-@click.option("--teacher-cache", help="folder of teacher maps from `edgesal pseudolabel`")
+@click.option("--teacher-cache",
+              help="folder of teacher maps from `edgesal pseudolabel`; A+B averages several (an ensemble teacher)")
 @click.option("--loss", help="theis, fixation_nll, density_cross_entropy, fastsal_bce, fastsal_kl_cc_bce, "
               "fastsal_eq3_paper")
 @click.option("--imgsz", "input_hw", nargs=2, type=IMAGE_SIDE, help="input height width")

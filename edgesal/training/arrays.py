@@ -2,7 +2,7 @@
 
 Per image: RGB uint8 resized to (h, w); fixation counts on the (h, w) grid (points scaled);
 GT density resized and renormalised (zeros for unlabeled images); and, when a teacher cache
-is given, the teacher map resized to (h, w).
+is given, the teacher map resized to (h, w) (``A+B``: the ensemble of several caches).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from edgesal.atomic import atomic_path
 from edgesal.imaging import resize_map, resize_rgb
-from edgesal.training.pseudolabel import read_teacher_map
+from edgesal.training.pseudolabel import read_teacher_target
 from edgesal.training.sources import ImageSource
 
 
@@ -94,8 +94,5 @@ def load_training_arrays(specs: list[str], input_hw: tuple[int, int], cache_dir:
         parts.append(arrays)
     arrays = TrainingArrays.concat(parts)
     if teacher_cache is not None:
-        arrays.teacher = np.stack([
-            resize_map(read_teacher_map(Path(teacher_cache), key).astype(np.float32), input_hw)
-            for key in arrays.keys
-        ])
+        arrays.teacher = np.stack([read_teacher_target(teacher_cache, key, input_hw) for key in arrays.keys])
     return arrays

@@ -3,6 +3,10 @@
 Cache layout: ``CACHE/manifest.json`` (teacher, map size) and ``CACHE/<key>.npy``: float16
 maps min-max normalised to [0, 1] at ``size_hw``. Existing maps are skipped, so an
 interrupted run resumes where it stopped; each map is written atomically.
+
+Training reads a cache, or several joined by ``+`` (``runs/teacher_ac+runs/teacher_glimpse``):
+a multi-teacher ensemble from caches already computed (the mean of the members' sum-normalised
+maps, as ``--teacher a+b`` would give, without running any teacher again).
 """
 
 from __future__ import annotations
@@ -128,3 +132,21 @@ def read_teacher_map(cache: Path, key: str) -> np.ndarray:
     if not path.exists():
         raise EdgesalError(f"no teacher map for {key} in {cache}: run edgesal pseudolabel first")
     return np.load(path, allow_pickle=False)
+
+
+def teacher_caches(spec: str | Path) -> list[Path]:
+    """The folders of a training ``teacher_cache`` value (``A+B``: an ensemble of caches)."""
+    folders = [Path(p.strip()) for p in str(spec).split("+") if p.strip()]
+    if not folders:
+        raise EdgesalError(f"teacher cache {str(spec)!r} names no folder")
+    return folders
+
+
+def read_teacher_target(spec: str | Path, key: str, size_hw: tuple[int, int]) -> np.ndarray:
+    """The teacher map of ``key`` at ``size_hw``, in [0, 1]; for several caches the min-max of the
+    mean of their sum-normalised maps (the ensemble teacher)."""
+    maps = [resize_map(read_teacher_map(cache, key).astype(np.float32), size_hw) for cache in teacher_caches(spec)]
+    if len(maps) == 1:
+        return maps[0]
+    return _minmax(np.mean([m / max(float(m.sum()), 1e-12) for m in maps], axis=0)).astype(np.float32)
+

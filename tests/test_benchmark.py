@@ -59,7 +59,11 @@ def test_table_statuses_metrics_and_reports(first_run):
     for key in (("tflite", "fp32"), ("tflite", "int8")):
         assert "edgesal[tflite]" in rows[key]["reason"] and rows[key]["median_ms"] is None
     timed = [r for r in rows.values() if r["median_ms"] is not None]
-    assert len(timed) == 3 and min(r["ratio_fastest"] for r in timed) == pytest.approx(1.0)
+    # "× fastest" is a paired ratio (median over rounds of t_row / t_fastest): exactly 1 for the row
+    # with the lowest median; a row whose median is close may dip just below 1 under noisy timing
+    fastest = min(timed, key=lambda r: r["median_ms"])
+    assert len(timed) == 3 and fastest["ratio_fastest"] == pytest.approx(1.0)
+    assert all(r["ratio_fastest"] > 0.8 for r in timed)
     assert rows[("torch", "fp32")]["ratio_torch"] == 1.0
     onnx = rows[("onnx", "fp32")]
     assert onnx["size_mb"] == pytest.approx(Path(onnx["file"]).stat().st_size / 2**20, abs=1e-3)

@@ -35,3 +35,10 @@ def density_to_log_density(density: np.ndarray, eps: float = 1e-12) -> np.ndarra
     """Sum-normalise a non-negative map and take the natural log."""
     density = np.asarray(density, dtype=np.float64) + eps
     return np.log(density / density.sum())
+
+
+def sum_normalised(saliency: np.ndarray) -> np.ndarray:
+    """A map as a density for mixing maps: negatives clipped to 0, divided by the sum (float64;
+    an all-zero map stays zero)."""
+    s = np.maximum(np.asarray(saliency, dtype=np.float64), 0.0)
+    return s / max(float(s.sum()), 1e-12)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgesal.predictors.base import Predictor
+from edgesal.predictors.base import Predictor, sum_normalised
 
 
 class EnsemblePredictor(Predictor):
@@ -17,5 +17,4 @@ class EnsemblePredictor(Predictor):
         self.name = "+".join(m.name for m in members)
 
     def predict(self, image: np.ndarray) -> np.ndarray:
-        maps = [np.maximum(m.predict(image), 0).astype(np.float64) for m in self.members]
-        return np.mean([m / max(m.sum(), 1e-12) for m in maps], axis=0).astype(np.float32)
+        return np.mean([sum_normalised(m.predict(image)) for m in self.members], axis=0).astype(np.float32)

@@ -11,15 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from edgesal.errors import EdgesalError
-from edgesal.predictors.base import Predictor
+from edgesal.predictors.base import Predictor, sum_normalised
 
 TTA_MODES = ("none", "hflip")
-
-
-def _as_density(saliency: np.ndarray) -> np.ndarray:
-    s = np.maximum(np.asarray(saliency, dtype=np.float64), 0.0)
-    total = s.sum()
-    return s / total if total > 0 else np.full_like(s, 1.0 / s.size)
 
 
 class FlipAveragePredictor(Predictor):
@@ -35,7 +29,7 @@ class FlipAveragePredictor(Predictor):
             maps = [np.exp(self.member.predict_log_density(im).astype(np.float64)) for im in (image, image[:, ::-1])]
         else:
             maps = [self.member.predict(im) for im in (image, image[:, ::-1])]
-        return 0.5 * (_as_density(maps[0]) + _as_density(maps[1])[:, ::-1])
+        return 0.5 * (sum_normalised(maps[0]) + sum_normalised(maps[1])[:, ::-1])
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         return self._density(image).astype(np.float32)

@@ -22,7 +22,7 @@ from edgesal.atomic import atomic_path, write_json
 from edgesal.errors import EdgesalError, raise_for_skipped
 from edgesal.imaging import resize_map
 from edgesal.predictors import load_predictor
-from edgesal.predictors.base import Predictor
+from edgesal.predictors.base import Predictor, sum_normalised
 from edgesal.predictors.ensemble import EnsemblePredictor
 from edgesal.training.sources import ImageSource
 
@@ -30,9 +30,14 @@ DEFAULT_CACHE_HW = (192, 256)
 MANIFEST = "manifest.json"
 
 
+def ensemble_members(spec: str | Path) -> list[str]:
+    """The members of an ``a+b+c`` ensemble value (one member without ``+``; blanks dropped)."""
+    return [part.strip() for part in str(spec).split("+") if part.strip()]
+
+
 def load_teacher(spec: str, num_threads: int = 2) -> Predictor:
     """A teacher: any predictor name/path; ``a+b+c`` makes an averaging ensemble."""
-    parts = [p.strip() for p in spec.split("+") if p.strip()]
+    parts = ensemble_members(spec)
     if not parts:
         raise EdgesalError(f"--teacher {spec!r} names no model (e.g. attention-center, default, a.pt+b.pt)")
     members = [load_predictor(p, num_threads=num_threads) for p in parts]
@@ -136,7 +141,7 @@ def read_teacher_map(cache: Path, key: str) -> np.ndarray:
 
 def teacher_caches(spec: str | Path) -> list[Path]:
     """The folders of a training ``teacher_cache`` value (``A+B``: an ensemble of caches)."""
-    folders = [Path(p.strip()) for p in str(spec).split("+") if p.strip()]
+    folders = [Path(member) for member in ensemble_members(spec)]
     if not folders:
         raise EdgesalError(f"teacher cache {str(spec)!r} names no folder")
     return folders
@@ -148,5 +153,5 @@ def read_teacher_target(spec: str | Path, key: str, size_hw: tuple[int, int]) ->
     maps = [resize_map(read_teacher_map(cache, key).astype(np.float32), size_hw) for cache in teacher_caches(spec)]
     if len(maps) == 1:
         return maps[0]
-    return _minmax(np.mean([m / max(float(m.sum()), 1e-12) for m in maps], axis=0)).astype(np.float32)
+    return _minmax(np.mean([sum_normalised(m) for m in maps], axis=0)).astype(np.float32)
 

@@ -47,7 +47,7 @@ from edgesal.export.parity import (
     preprocess_samples,
     torch_outputs,
 )
-from edgesal.export.progress import Progress, counted, reporting, reports_stages, stage
+from edgesal.export.progress import Progress, counted, note, reporting, reports_stages, stage
 from edgesal.export.report import FAILED_SUFFIX
 from edgesal.model_info import check_input_hw
 from edgesal.models.factory import TorchModel, create_model
@@ -232,10 +232,8 @@ def _convert_and_gate(ctx: ExportContext, fmt: ExportFormat, precision: str, opt
         kept = candidates[:count]
         del session
         _remove(staged_root)  # the failed attempt (a file, or a folder with its weights)
+        note(f"parity failed ({'; '.join(parity.failures)}); retry keeping {kept[-1]} and the layers before it float")
         with keeping_float(kept):
-            with stage(f"parity failed ({'; '.join(parity.failures)}); retry keeping {kept[-1]} and the layers "
-                       "before it float"):
-                pass
             _convert(ctx, fmt, precision, options, staged)
             parity, latency, session = _gate(ctx, staged, thresholds)
     return parity, latency, session, kept

@@ -81,6 +81,11 @@ class Progress:
         self._write(f"{clear}{self._text(name, final=True)} … {result}\n")
         self._stage, self._count = None, None
 
+    def note(self, text: str) -> None:
+        """One ``[label] text`` line between stages (e.g. why a conversion is repeated)."""
+        if self.enabled:
+            self._write(f"[{self.label}] {text}\n")
+
     def tick(self, n: int = 1) -> None:
         """``n`` more images done in the open stage (redrawn on a terminal)."""
         if self._count is None:
@@ -109,6 +114,13 @@ def stage(name: str, images: int | None = None):
     """The current report's :meth:`Progress.stage` (a no-op context without one)."""
     current = _CURRENT.get()
     return current.stage(name, images) if current is not None else contextlib.nullcontext()
+
+
+def note(text: str) -> None:
+    """The current report's :meth:`Progress.note` (nothing without one)."""
+    current = _CURRENT.get()
+    if current is not None:
+        current.note(text)
 
 
 class _Counted(list):

@@ -38,14 +38,13 @@ from edgesal.export.conversion_errors import conversion_error
 from edgesal.export.float_head import in_float_scope
 from edgesal.export.progress import own_stages, stage
 from edgesal.export.tflite_metadata import write_metadata
-from edgesal.models.temporal import is_stateful
+from edgesal.models.temporal import STATE_INPUT, STATE_OUTPUT, is_stateful
 from edgesal.optional import import_optional
-from edgesal.runtimes.base import STATE_OUTPUT_SUFFIX
 from edgesal.runtimes.litert import PIXELS_INPUT
 
 WRAPPED = "net"  # attribute name of the model inside the layout wrapper
 NORMALISE = "normalise"  # attribute name of the in-graph normalisation (kept float)
-MAP_OUTPUT, STATE_INPUT = "output", "state"  # signature names of a stateful model's map and state
+MAP_OUTPUT = "output"  # signature name of a stateful model's map (its state: STATE_INPUT → STATE_OUTPUT)
 
 
 class Normalise(nn.Module):
@@ -97,7 +96,7 @@ class StateWrapper(PixelWrapper):
 
     def forward(self, pixels: torch.Tensor, state: torch.Tensor) -> dict[str, torch.Tensor]:
         log_density, state_out = self.net(self.normalise(self.nchw(pixels)), state)
-        return {MAP_OUTPUT: self.output(log_density), STATE_INPUT + STATE_OUTPUT_SUFFIX: state_out}
+        return {MAP_OUTPUT: self.output(log_density), STATE_OUTPUT: state_out}
 
 
 def resolve_io(precision: str, io: str) -> str:
@@ -259,7 +258,7 @@ def _save(edge, spec, layout: str, precision: str, out: Path, example: torch.Ten
             "mean": list(spec.mean), "std": list(spec.std), "layout": layout,
             "output_kind": spec.output_kind, "precision": precision}
     if isinstance(example, dict):
-        meta["state"] = [{"input": STATE_INPUT, "output": STATE_INPUT + STATE_OUTPUT_SUFFIX,
+        meta["state"] = [{"input": STATE_INPUT, "output": STATE_OUTPUT,
                           "shape": list(example[STATE_INPUT].shape)}]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tflite-") as tmp:
         staged = Path(tmp) / "model.tflite"

@@ -9,6 +9,12 @@ ground-truth density. A fixation is inside when its pixel is (x in [x0 − ½, x
 The number is the mean over images of each image's fraction. Latency: the search alone and
 map + search, median per image, 1 thread.
 
+*Human consistency* (always printed; no model): the observers of each image are split in two
+halves (alternate observers); the crop searched on one half's density is scored on the other
+half's fixations, next to ``center`` and the same-half oracle scored on that same half, both
+ways round. Where the oracle's own fixations are few (Scene), the oracle is optimistic: the
+other half of the humans, a map no model can beat on average, closes only part of its gap.
+
 ``--tune`` first scores the objective settings (sharpen γ × centre weight β) of the default
 model on the *validation* splits (osie:val, scene:val) and prints the best; the test
 numbers always use the library's settings (``edgesal.cropping.search``), set from that.
@@ -32,6 +38,7 @@ import torch
 from edgesal.cropping import best_crop
 from edgesal.cropping.search import CENTER_WEIGHT, SHARPEN, Crop
 from edgesal.data import open_dataset
+from edgesal.data.density import density_from_fixations
 from edgesal.predictors import load_predictor
 from edgesal.predictors.flip import with_tta
 
@@ -69,6 +76,36 @@ def samples(name: str, split: str, limit: int | None):
         sample = data.load(stem)
         if len(sample.fixations):
             yield sample
+
+
+def human_consistency(name: str, limit: int | None) -> str:
+    """Split-half table of ``name``:test: other-half crop vs centre and same-half oracle, per aspect."""
+    scores: dict[str, dict[str, list[float]]] = {k: defaultdict(list) for k in ("center", "other", "oracle")}
+    for sample in samples(name, "test", limit):
+        observers = np.unique(sample.fixations[:, 2])
+        if len(observers) < 2:
+            continue
+        first = np.isin(sample.fixations[:, 2], observers[0::2])
+        for source, target in ((first, ~first), (~first, first)):
+            held_out = sample.fixations[target]
+            densities = {k: density_from_fixations(sample.fixations[m], sample.size, sample.meta["sigma_px"])
+                         for k, m in (("other", source), ("oracle", target))}
+            for aspect in ASPECTS:
+                scores["center"][aspect].append(fixations_inside(best_crop(densities["oracle"], aspect,
+                                                                           method="center"), held_out))
+                for key, density in densities.items():
+                    scores[key][aspect].append(fixations_inside(best_crop(density, aspect, **PLAIN), held_out))
+    mean = {k: {a: float(np.mean(v)) for a, v in per.items()} for k, per in scores.items()}
+    labels = {"center": "center", "other": "crop on the other half's density",
+              "oracle": "oracle (same half's density)"}
+    lines = [f"Human consistency, {name} test (observers split in two halves, scored on the held-out half):\n",
+             "| crop | " + " | ".join(ASPECTS) + " |", "|---" * (len(ASPECTS) + 1) + "|"]
+    lines += [f"| {labels[k]} | " + " | ".join(f"{mean[k][a]:.3f}" for a in ASPECTS) + " |" for k in labels]
+    gap = [(mean["other"][a] - mean["center"][a]) / (mean["oracle"][a] - mean["center"][a])
+           if mean["oracle"][a] > mean["center"][a] else float("nan") for a in ASPECTS]
+    lines.append("| gap closed by the other half, (other − center) / (oracle − center) | "
+                 + " | ".join(f"{g:.2f}" for g in gap) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def tune(predictor, limit: int | None) -> tuple[dict, str]:
@@ -162,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parts.append(f"Test splits; saliency crops use sharpen γ = {SHARPEN:g}, centre weight β = {CENTER_WEIGHT:g} "
                  "(edgesal.cropping.search); the oracle and the plain row use γ = 1, β = 0.\n")
     for name in SETS:
-        text = report(name, *evaluate(name, predictors, args.limit))
+        text = report(name, *evaluate(name, predictors, args.limit)) + "\n" + human_consistency(name, args.limit)
         parts.append(text)
         print(text, flush=True)
     if args.out:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 from edgesal.bench.parity_status import export_parity
 from edgesal.bench.pick import choose, eligibility, find_artefacts
@@ -164,18 +165,8 @@ def test_pick_needs_one_model(first_run, tmp_path):
         find_artefacts([str(folder)], "nano")
 
 
-def _pareto_module():
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "pareto.py"
-    spec = importlib.util.spec_from_file_location("pareto_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_pareto_table_and_plot(tmp_path):
-    pareto = _pareto_module()
+    pareto = load_benchmark("pareto")
     rows = [
         {"model": "default", "runtime": "torch", "precision": "fp32", "median_ms": 20.0, "auc_judd": 0.876,
          "nss": 2.51},

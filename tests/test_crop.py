@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark
 from PIL import Image
 
 import edgesal
@@ -203,3 +204,13 @@ def test_camera_path_holds_pans_bounded_and_cuts():
     assert path[44, 0] > 90 and path[45, 0] == centres[45, 0]  # followed the pan, restarted at the cut
     x, y, w, h = window_at(tuple(path[50]), (40, 160), "9:16")
     assert (h, w) == (40, 23) and 0 <= x <= 160 - w and y == 0
+
+
+def test_benchmark_human_consistency_splits_observers(blob_dataset):
+    """Observers who all look at one blob: the other half's crop keeps every held-out fixation, as the oracle does."""
+    crop_benchmark = load_benchmark("crop")
+    text = crop_benchmark.human_consistency(str(blob_dataset), None)
+    rows = {line.split(" | ")[0].lstrip("| "): [float(v) for v in line.strip(" |").split(" | ")[1:]]
+            for line in text.splitlines() if line.startswith("| ") and not line.startswith(("| crop |", "| gap"))}
+    assert rows["crop on the other half's density"] == rows["oracle (same half's density)"]
+    assert rows["oracle (same half's density)"][2] == 1.0 > rows["center"][2]  # 9:16 on a 4:3 image

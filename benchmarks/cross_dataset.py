@@ -8,10 +8,11 @@ Folds (the third dataset is never seen, neither its images nor its fixations):
 The recipe is a training config (default: the shipped ``default``'s,
 ``edgesal/models/cards/default.train.toml``); each fold keeps everything but its sources, its
 validation split and its output folder ``RUNS/<recipe stem>/<fold>``. EyeCrowd enters as the
-recipe has it (stimuli with teacher maps). A fold that was interrupted resumes from its
-``last.pt``; a finished fold (``done.json``) is not trained again. Each fold's model is then
-scored on the held-out test split with and without horizontal-flip averaging (``--tta hflip``),
-next to the shipped models, which trained on that dataset's train split (the in-domain line).
+recipe has it (stimuli with teacher maps, or the ``eyecrowd`` dataset with its fixations). A
+fold that was interrupted resumes from its ``last.pt``; a finished fold (``done.json``) is not
+trained again. Each fold's model is then scored on the held-out test split with and without
+horizontal-flip averaging (``--tta hflip``), next to the shipped models, which trained on that
+dataset's train split (the in-domain line).
 
     python benchmarks/cross_dataset.py --out runs/cross/default.md      # also writes runs/cross/default.json
     python benchmarks/cross_dataset.py --summarize runs/cross/default.json runs/cross/ensemble.json \
@@ -37,23 +38,29 @@ from edgesal.predictors import load_predictor
 from edgesal.training.config import TrainConfig
 from edgesal.training.trainer import train
 
-EYECROWD = "images:../shared/data/eyecrowd_512/stimuli"
-#: fold → (train sources, validation sources, held-out dataset)
+#: fold → (fixation-dataset train sources, validation sources, held-out dataset); EyeCrowd is added as the recipe has it
 FOLDS: dict[str, tuple[list[str], list[str], str]] = {
-    "to_scene": (["osie:train", EYECROWD], ["osie:val"], "scene"),
-    "to_osie": (["scene:train", EYECROWD], ["scene:val"], "osie"),
+    "to_scene": (["osie:train"], ["osie:val"], "scene"),
+    "to_osie": (["scene:train"], ["scene:val"], "osie"),
 }
 KEYS = ("auc_judd", "sauc", "nss", "cc", "kld", "ig")
 HEADER = "| model | trained on | tta | AUC-J | sAUC | NSS | CC | KL | IG |\n|---|---|---|---|---|---|---|---|---|"
 
 
+def fold_sources(recipe: TrainConfig, fold: str) -> list[str]:
+    """The fold's training sources: its fixation dataset, plus the recipe's EyeCrowd entry as the recipe has it
+    (``images:…eyecrowd…`` stimuli labelled by the teacher, or the ``eyecrowd`` dataset with its fixations)."""
+    return FOLDS[fold][0] + [s for s in recipe.train if "eyecrowd" in s.lower()]
+
+
 def train_fold(recipe: Path, fold: str, runs: Path) -> Path:
     """Train (or resume, or skip when done) one fold; the path of its best checkpoint."""
-    sources, val, _ = FOLDS[fold]
+    base = TrainConfig.from_file(recipe)
+    val = FOLDS[fold][1]
     out = runs / recipe.stem.removesuffix(".train") / fold
     done = out / "done.json"
     if not done.exists():
-        cfg = TrainConfig.from_file(recipe).updated({"train": sources, "val": val, "out": str(out)})
+        cfg = base.updated({"train": fold_sources(base, fold), "val": val, "out": str(out)})
         result = train(cfg, resume=(out / "last.pt").exists())
         write_json(done, {"steps": result.steps, "best_val": result.best_val, "config": cfg.to_dict()})
     return out / "best.pt"
@@ -94,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fold", action="append", choices=sorted(FOLDS), help="only these folds [all]")
     parser.add_argument("--shipped", action="append", default=None,
                         help="shipped models to score in-domain on the same splits [default]")
+    parser.add_argument("--no-shipped", action="store_true", help="score no shipped model (the recipe's folds only)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here (and .json beside)")
     parser.add_argument("--summarize", nargs="+", type=Path, default=None, metavar="JSON",
@@ -110,14 +118,14 @@ def main(argv: list[str] | None = None) -> int:
              f"Command: `python benchmarks/cross_dataset.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n"]
     results: dict = {}
     for fold in args.fold or list(FOLDS):
-        sources, _, held_out = FOLDS[fold]
+        sources, held_out = fold_sources(TrainConfig.from_file(args.recipe), fold), FOLDS[fold][2]
         checkpoint = train_fold(args.recipe, fold, args.runs)
         lines = [f"### {fold}: tested on {held_out} test (never seen in training)\n", HEADER]
         for tta in ("none", "hflip"):
             means = scores(str(checkpoint), held_out, tta, args.threads)
             results[f"{fold}/{tta}"] = means
             lines.append(row(f"recipe, fold {fold}", " + ".join(sources), tta, means))
-        for name in args.shipped or ["default"]:
+        for name in [] if args.no_shipped else args.shipped or ["default"]:
             for tta in ("none", "hflip"):
                 means = scores(name, held_out, tta, args.threads)
                 results[f"{fold}/shipped {name}/{tta}"] = means

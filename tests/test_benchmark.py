@@ -195,3 +195,16 @@ def test_pick_bad_input_is_one_line(tmp_path, capsys):
     assert "no exported artefacts" in capsys.readouterr().err
     assert main(["bench", "--model", "fast", str(tmp_path / "empty")]) == 2
     assert "add --pick" in capsys.readouterr().err
+
+
+def test_cross_dataset_folds_keep_eyecrowd_as_the_recipe_has_it():
+    from edgesal.training.config import TrainConfig
+
+    cross = load_benchmark("cross_dataset")
+    stimuli = "images:../shared/data/eyecrowd_512/stimuli"
+    teacher_labelled = TrainConfig().updated({"train": ["osie:train", "scene:train", stimuli]})
+    assert cross.fold_sources(teacher_labelled, "to_scene") == ["osie:train", stimuli]
+    fixations = TrainConfig().updated({"train": ["osie:train", "scene:train", "eyecrowd"]})
+    assert cross.fold_sources(fixations, "to_osie") == ["scene:train", "eyecrowd"]
+    assert cross.fold_sources(TrainConfig().updated({"train": ["osie:train", "scene:train"]}), "to_osie") == [
+        "scene:train"]  # the held-out dataset never enters, whatever the recipe lists

@@ -1,0 +1,186 @@
+"""Ablation: architecture × distillation method, each cell trained until its validation loss stops falling.
+
+Every cell is ``edgesal train`` on the base recipe (``benchmarks/recipes/ablation.toml``) with
+the architecture's and the method's options laid over it, then scored on OSIE test and Scene
+test (both datasets' train splits are in training; EyeCrowd joins wherever a teacher is used,
+as in the shipped recipe). Methods:
+
+- ``fixations``: no teacher; the fixation NLL (readout heads) or BCE to the ground-truth
+  density (sigmoid heads);
+- ``kd``: pseudo-label distillation from the attention-center maps (``theis`` for readout
+  heads, FastSal eq. 2 ``fastsal_bce`` for sigmoid heads);
+- ``kd+hint``: ``kd`` after hint pretraining on the shipped ``default``'s backbone features;
+- ``kd+stats``: ``kd`` plus Zhang et al.'s first/second-order feature statistics of ``default``
+  (weight 0.1, backbone levels 1–3, as docs/training.md recommends);
+- ``teacher``: the teacher's maps alone (readout: cross-entropy; sigmoid: FastSal eq. 3 as written).
+
+A cell that was interrupted resumes from its ``last.pt``; a finished cell (``done.json``) is not
+trained again, so the grid can be filled over several sessions; ``--summarize`` only tabulates.
+Convergence is read off each run's validation history: the run stopped early (``patience``
+validations without improvement) or its best validation loss moved by less than 1 % over the
+last third of its steps, and it is not stalled (best at its first validation). The random-init
+row waits longer before stopping (``patience`` 12): from scratch the validation loss stays flat
+for the first hundred steps.
+
+    python benchmarks/ablation.py --threads 2 --out docs/results/ablation.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from edgesal.atomic import write_json, write_text
+from edgesal.evaluation import evaluate, predictor_source
+from edgesal.model_info import model_info
+from edgesal.models.registry import get_spec
+from edgesal.predictors import load_predictor
+from edgesal.training.config import TrainConfig
+from edgesal.training.trainer import train
+
+RECIPE = Path(__file__).parent / "recipes" / "ablation.toml"
+EYECROWD = "images:../shared/data/eyecrowd_512/stimuli"
+TEACHER_CACHE = "runs/teacher_ac"
+FEATURE_TEACHER = "default"
+HINT_STEPS = 150
+#: Zhang et al.'s term: weight and backbone levels of docs/training.md's recipe (the Gram part dominates at 1.0)
+STATS_WEIGHT = 0.1
+STATS_LEVELS = [1, 2, 3]
+#: row label → training options of the architecture
+ARCHITECTURES: dict[str, dict] = {
+    "FastSal A + readout (shipped)": {"model": "fastsal_a_mnv2_readout"},
+    "FastSal C + readout": {"model": "fastsal_c_mnv2_readout"},
+    "FastSal A, sigmoid": {"model": "fastsal_a_mnv2"},
+    "FastSal C, sigmoid": {"model": "fastsal_c_mnv2"},
+    "DeepGaze-style + readout": {"model": "deepgaze_mnv2_readout"},
+    "FastSal A + readout, EfficientNet-Lite0": {"model": "fastsal_a_effl0_readout"},
+    "FastSal A + readout, random init": {"model": "fastsal_a_mnv2_readout", "pretrained_backbone": False,
+                                         "patience": 12},
+    "UVA-Net tiny + readout (64×64)": {"model": "uva_tiny_readout", "input_hw": [64, 64]},
+}
+METHODS = ("fixations", "kd", "kd+hint", "kd+stats", "teacher")
+KEYS = ("auc_judd", "sauc", "nss", "cc", "kld", "ig")
+TEST_SETS = ("osie", "scene")
+
+
+def method_options(method: str, log_density: bool) -> dict:
+    """The training options a distillation method adds for a readout (log-density) or sigmoid head."""
+    kd = {"train": ["osie:train", "scene:train", EYECROWD], "teacher_cache": TEACHER_CACHE,
+          "loss": "theis" if log_density else "fastsal_bce"}
+    return {
+        "fixations": {"loss": "theis" if log_density else "fastsal_bce"},
+        "kd": kd,
+        "kd+hint": {**kd, "hint_teacher": FEATURE_TEACHER, "hint_steps": HINT_STEPS},
+        "kd+stats": {**kd, "distill": "stats", "distill_teacher": FEATURE_TEACHER, "distill_weight": STATS_WEIGHT,
+                     "feature_layers": STATS_LEVELS},
+        "teacher": {**kd, "loss": "density_cross_entropy" if log_density else "fastsal_eq3_paper"},
+    }[method]
+
+
+def cell_config(arch: str, method: str, runs: Path, epochs: int | None = None) -> TrainConfig:
+    options = ARCHITECTURES[arch]
+    folder = options["model"] + ("_scratch" if options.get("pretrained_backbone") is False else "")
+    out = runs / folder / method
+    log_density = get_spec(options["model"]).output_kind == "log_density"
+    values = {**options, **method_options(method, log_density), "out": str(out), "epochs": epochs}
+    return TrainConfig.from_file(RECIPE).updated(values)
+
+
+def convergence(history: list[dict], steps: int, stopped_early: bool) -> dict:
+    """Best step, and the relative fall of the best validation loss over the last third of the run."""
+    vals = [(h["step"], h["val_loss"]) for h in history if h.get("val_loss") is not None]
+    best_step, best = min(vals, key=lambda sv: sv[1])
+    before = [v for s, v in vals if s <= steps * 2 / 3]
+    gain = (min(before) - best) / abs(min(before)) if before else float("nan")
+    stalled = len(vals) > 1 and best_step == vals[0][0]  # never improved on its first validation
+    return {"steps": steps, "best_step": best_step, "stopped_early": stopped_early,
+            "last_third_gain": gain, "converged": not stalled and (stopped_early or gain < 0.01)}
+
+
+def run_cell(arch: str, method: str, runs: Path, threads: int, epochs: int | None = None) -> dict:
+    """Train (or resume, or reuse) one cell and score it on both test sets."""
+    cfg = cell_config(arch, method, runs, epochs).updated({"threads": threads})
+    out = Path(cfg.out)
+    done = out / "done.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    result = train(cfg, resume=(out / "last.pt").exists())
+    record = {"arch": arch, "method": method, "config": cfg.to_dict(),
+              **convergence(result.history, result.steps, result.stopped_early)}
+    for data in TEST_SETS:
+        predictor = load_predictor(str(out / "best.pt"), data=data, num_threads=threads)
+        record[data] = evaluate(data, predictor_source(predictor), split="test", progress=False).means
+    write_json(done, record)
+    return record
+
+
+def cost(arch: str) -> str:
+    """``params (M) | GFLOPs`` of the architecture at the ablation's input size for it."""
+    options = ARCHITECTURES[arch]
+    hw = tuple(options.get("input_hw") or TrainConfig.from_file(RECIPE).input_hw)
+    facts = model_info(options["model"], input_hw=hw)
+    return f"{facts['params'] / 1e6:.2f} | {facts['gflops']:.3f} at {hw[0]}×{hw[1]}"
+
+
+def tables(records: list[dict]) -> str:
+    """The AUC-J grid (OSIE / Scene test) with each row's cost, then every metric and the convergence facts."""
+    by_cell = {(r["arch"], r["method"]): r for r in records}
+    grid = ["| architecture | params (M) | GFLOPs | " + " | ".join(METHODS) + " |",
+            "|---|---|---|" + "---|" * len(METHODS)]
+    for arch in ARCHITECTURES:
+        cells = []
+        for method in METHODS:
+            r = by_cell.get((arch, method))
+            cells.append("—" if r is None else f"{r['osie']['auc_judd']:.3f} / {r['scene']['auc_judd']:.3f}"
+                         + ("" if r["converged"] else " (not converged)"))
+        grid.append(f"| {arch} | {cost(arch)} | " + " | ".join(cells) + " |")
+    detail = ["| architecture | method | test | AUC-J | sAUC | NSS | CC | KL | IG | steps | best step | "
+              "stopped early | best-val gain, last third |", "|---|---|---|" + "---|" * 10]
+    for (arch, method), r in by_cell.items():
+        for data in TEST_SETS:
+            m = r[data]
+            detail.append(f"| {arch} | {method} | {data} | " + " | ".join(f"{m[k]:.4f}" for k in KEYS)
+                          + f" | {r['steps']} | {r['best_step']} | {'yes' if r['stopped_early'] else 'no'} | "
+                          f"{100 * r['last_third_gain']:.2f} % |")
+    return ("AUC-J on OSIE test / Scene test (— : not trained yet)\n\n" + "\n".join(grid)
+            + "\n\nEvery metric and the convergence facts\n\n" + "\n".join(detail) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=Path, default=Path("runs/ablation"), help="cell checkpoints go here")
+    parser.add_argument("--arch", action="append", choices=list(ARCHITECTURES), help="only these rows [all]")
+    parser.add_argument("--method", action="append", choices=METHODS, help="only these columns [all]")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="override the recipe's epochs (the schedule check; use another --runs folder)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here (and .json beside)")
+    parser.add_argument("--summarize", action="store_true", help="only tabulate the finished cells under --runs")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.summarize:
+        records = [json.loads(p.read_text()) for p in sorted(args.runs.glob("**/done.json"))]
+    else:
+        records = []
+        for arch in args.arch or list(ARCHITECTURES):
+            for method in args.method or list(METHODS):
+                record = run_cell(arch, method, args.runs, args.threads, args.epochs)
+                records.append(record)
+                print(f"{arch} / {method}: AUC-J OSIE {record['osie']['auc_judd']:.4f}, "
+                      f"Scene {record['scene']['auc_judd']:.4f}", flush=True)
+    text = (f"Command: `python benchmarks/ablation.py {' '.join(argv if argv is not None else sys.argv[1:])}` "
+            f"(cells under `{args.runs}`; base recipe `{RECIPE.relative_to(RECIPE.parents[2])}`)\n\n"
+            + tables(records))
+    print(text)
+    if args.out:
+        write_text(args.out, text)
+        write_json(args.out.with_suffix(".json"), records)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -117,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parts = [f"## Cross-dataset protocol: recipe `{args.recipe}`\n",
              f"Command: `python benchmarks/cross_dataset.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n"]
     results: dict = {}
+    recipe = TrainConfig.from_file(args.recipe)
     for fold in args.fold or list(FOLDS):
-        sources, held_out = fold_sources(TrainConfig.from_file(args.recipe), fold), FOLDS[fold][2]
+        sources, held_out = fold_sources(recipe, fold), FOLDS[fold][2]
         checkpoint = train_fold(args.recipe, fold, args.runs)
         lines = [f"### {fold}: tested on {held_out} test (never seen in training)\n", HEADER]
         for tta in ("none", "hflip"):

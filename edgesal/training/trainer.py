@@ -316,10 +316,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     seed_everything(cfg.seed, cfg.threads)
     spec, init_model, init_meta = _resolve_spec(cfg)
     show = progress and rank == 0
+    threads = torch.get_num_threads()
     data = load_training_data(cfg, spec, rank, world, show)
     loss_name = cfg.loss or default_loss(spec.output_kind)
     loss_fn = get_loss(loss_name)
-    seed_everything(cfg.seed)  # the same initialisation whether data preparation ran a teacher or hit its cache
+    # the same initialisation and thread count (a teacher run by data preparation sets its own; the thread count
+    # changes the float reduction order) whether data preparation ran a teacher or hit its cache
+    seed_everything(cfg.seed, threads)
     model = _initial_model(cfg, spec, init_model, data.fixation_counts, resume)
     stream = data.stream
     total_steps = cfg.max_steps or cfg.epochs * stream.steps_per_epoch

@@ -82,6 +82,7 @@ def method_options(method: str, log_density: bool) -> dict:
 
 
 def cell_config(arch: str, method: str, runs: Path, epochs: int | None = None) -> TrainConfig:
+    """The base recipe with the row's and the column's options, writing to ``runs/<model>[_scratch]/<method>``."""
     options = ARCHITECTURES[arch]
     folder = options["model"] + ("_scratch" if options.get("pretrained_backbone") is False else "")
     out = runs / folder / method

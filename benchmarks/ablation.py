@@ -69,10 +69,10 @@ TEST_SETS = ("osie", "scene")
 
 def method_options(method: str, log_density: bool) -> dict:
     """The training options a distillation method adds for a readout (log-density) or sigmoid head."""
-    kd = {"train": ["osie:train", "scene:train", EYECROWD], "teacher_cache": TEACHER_CACHE,
-          "loss": "theis" if log_density else "fastsal_bce"}
+    task_loss = "theis" if log_density else "fastsal_bce"  # without a teacher: its ground-truth terms only
+    kd = {"train": ["osie:train", "scene:train", EYECROWD], "teacher_cache": TEACHER_CACHE, "loss": task_loss}
     return {
-        "fixations": {"loss": "theis" if log_density else "fastsal_bce"},
+        "fixations": {"loss": task_loss},
         "kd": kd,
         "kd+hint": {**kd, "hint_teacher": FEATURE_TEACHER, "hint_steps": HINT_STEPS},
         "kd+stats": {**kd, "distill": "stats", "distill_teacher": FEATURE_TEACHER, "distill_weight": STATS_WEIGHT,

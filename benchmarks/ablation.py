@@ -9,8 +9,10 @@ as in the shipped recipe). Methods:
   density (sigmoid heads);
 - ``kd``: pseudo-label distillation from the attention-center maps (``theis`` for readout
   heads, FastSal eq. 2 ``fastsal_bce`` for sigmoid heads);
-- ``kd+hint``: ``kd`` after hint pretraining on the shipped ``default``'s backbone features;
-- ``kd+stats``: ``kd`` plus Zhang et al.'s first/second-order feature statistics of ``default``
+- ``kd+hint``: ``kd`` after hint pretraining on the backbone features of the MobileNetV2 student
+  shipped as ``default`` until commit 976b721 (``FEATURE_TEACHER``; every cell uses that one teacher:
+  ``git show 976b721:edgesal/models/weights/default.pt > runs/default_mnv2.pt``);
+- ``kd+stats``: ``kd`` plus Zhang et al.'s first/second-order feature statistics of the same teacher
   (weight 0.1, backbone levels 1–3, as docs/training.md recommends);
 - ``teacher``: the teacher's maps alone (readout: cross-entropy; sigmoid: FastSal eq. 3 as written).
 
@@ -45,14 +47,15 @@ from edgesal.training.trainer import train
 RECIPE = Path(__file__).parent / "recipes" / "ablation.toml"
 EYECROWD = "images:../shared/data/eyecrowd_512/stimuli"
 TEACHER_CACHE = "runs/teacher_ac"
-FEATURE_TEACHER = "default"
+#: the former MobileNetV2 `default`: the teacher of every kd+hint / kd+stats cell, before and after it was replaced
+FEATURE_TEACHER = "runs/default_mnv2.pt"
 HINT_STEPS = 150
 #: Zhang et al.'s term: weight and backbone levels of docs/training.md's recipe (the Gram part dominates at 1.0)
 STATS_WEIGHT = 0.1
 STATS_LEVELS = [1, 2, 3]
 #: row label → training options of the architecture
 ARCHITECTURES: dict[str, dict] = {
-    "FastSal A + readout (shipped)": {"model": "fastsal_a_mnv2_readout"},
+    "FastSal A + readout (former default)": {"model": "fastsal_a_mnv2_readout"},
     "FastSal C + readout": {"model": "fastsal_c_mnv2_readout"},
     "FastSal A, sigmoid": {"model": "fastsal_a_mnv2"},
     "FastSal C, sigmoid": {"model": "fastsal_c_mnv2"},
@@ -102,13 +105,26 @@ def convergence(history: list[dict], steps: int, stopped_early: bool) -> dict:
             "last_third_gain": gain, "converged": not stalled and (stopped_early or gain < 0.01)}
 
 
+def finished_record(arch: str, method: str, out: Path) -> dict | None:
+    """A finished cell's record under the row's current label (cells are found by folder, not by label), or None."""
+    done = out / "done.json"
+    return {**json.loads(done.read_text()), "arch": arch, "method": method} if done.exists() else None
+
+
+def finished_cells(runs: Path, epochs: int | None = None) -> list[dict]:
+    """Every finished cell under ``runs``, in table order."""
+    found = (finished_record(arch, method, Path(cell_config(arch, method, runs, epochs).out))
+             for arch in ARCHITECTURES for method in METHODS)
+    return [r for r in found if r is not None]
+
+
 def run_cell(arch: str, method: str, runs: Path, threads: int, epochs: int | None = None) -> dict:
     """Train (or resume, or reuse) one cell and score it on both test sets."""
     cfg = cell_config(arch, method, runs, epochs).updated({"threads": threads})
     out = Path(cfg.out)
     done = out / "done.json"
-    if done.exists():
-        return json.loads(done.read_text())
+    if (record := finished_record(arch, method, out)) is not None:
+        return record
     result = train(cfg, resume=(out / "last.pt").exists())
     record = {"arch": arch, "method": method, "config": cfg.to_dict(),
               **convergence(result.history, result.steps, result.stopped_early)}
@@ -164,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.summarize:
-        records = [json.loads(p.read_text()) for p in sorted(args.runs.glob("**/done.json"))]
+        records = finished_cells(args.runs, args.epochs)
     else:
         records = []
         for arch in args.arch or list(ARCHITECTURES):

@@ -55,3 +55,14 @@ def test_table_marks_missing_and_unconverged_cells():
     assert row.split(" | ")[4] == "0.861 / 0.830 (not converged)"
     assert row.split(" | ")[1:3] == ["2.05", "0.169 at 96×128"]  # params (M), GFLOPs at the ablation's input
     assert row.count("—") == len(ablation.METHODS) - 1
+
+
+def test_finished_cells_are_found_by_folder_under_the_rows_current_label(tmp_path):
+    import json
+
+    arch = "FastSal A + readout (former default)"
+    out = tmp_path / "fastsal_a_mnv2_readout" / "kd"
+    out.mkdir(parents=True)
+    (out / "done.json").write_text(json.dumps({"arch": "FastSal A + readout (shipped)", "method": "kd", "steps": 3}))
+    assert ablation.finished_cells(tmp_path) == [{"arch": arch, "method": "kd", "steps": 3}]
+    assert ablation.run_cell(arch, "kd", tmp_path, threads=1)["arch"] == arch  # reused, not trained again

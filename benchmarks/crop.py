@@ -42,6 +42,7 @@ from edgesal.data.density import density_from_fixations
 from edgesal.predictors import load_predictor
 from edgesal.predictors.flip import with_tta
 
+SECTION = "## Crop benchmark"
 ASPECTS = ("1:1", "4:5", "9:16", "16:9")
 GOAL_ASPECTS = ("4:5", "9:16")
 MODELS = ("default", "fast", "glimpse", "attention-center")
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", module="edgesal.data")
     predictors = {m: load_predictor(m, num_threads=1) for m in MODELS}
     predictors["default+hflip"] = with_tta(predictors["default"], "hflip")
-    parts = ["## Crop benchmark\n", f"Command: `python benchmarks/crop.py {' '.join(argv or sys.argv[1:])}`\n"]
+    parts = [SECTION + "\n", f"Command: `python benchmarks/crop.py {' '.join(argv or sys.argv[1:])}`\n"]
     if args.tune:
         chosen, text = tune(predictors["default"], args.limit)
         parts.append(text)
@@ -202,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         text = report(name, *evaluate(name, predictors, args.limit)) + "\n" + human_consistency(name, args.limit)
         parts.append(text)
         print(text, flush=True)
-    if args.out:
-        from edgesal.atomic import write_text
+    if args.out:  # only this section: the reframing benchmark writes its own into the same file
+        from edgesal.atomic import write_section
 
-        write_text(args.out, "\n".join(parts))
+        write_section(args.out, SECTION, "\n".join(parts))
     return 0
 
 

@@ -137,15 +137,6 @@ def report(name: str, acc: dict, n_clips: int, frames: int, fps: float, aspects:
     return "\n".join(lines)
 
 
-def replace_section(text: str, section: str) -> str:
-    """``text`` with its reframing section (from SECTION to the next '## ' heading) replaced or appended."""
-    if SECTION not in text:
-        return text.rstrip("\n") + "\n\n" + section
-    head, rest = text.split(SECTION, 1)
-    tail = rest.split("\n## ", 1)
-    return head + section + ("\n## " + tail[1] if len(tail) > 1 else "")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="fast")
@@ -170,11 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             text = report(name, acc, n_clips, frames, fps, args.aspect)
             parts.append(text)
             print(text, flush=True)
-    if args.out:
-        from edgesal.atomic import write_text
+    if args.out:  # only this section: the crop benchmark writes its own into the same file
+        from edgesal.atomic import write_section
 
-        path = Path(args.out)
-        write_text(path, replace_section(path.read_text() if path.exists() else "", "\n".join(parts)))
+        write_section(args.out, SECTION, "\n".join(parts))
     return 0
 
 

@@ -43,6 +43,24 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def replace_section(text: str, heading: str, section: str) -> str:
+    """Markdown ``text`` with the section that starts at the line ``heading`` (up to the next '## '
+    heading) replaced by ``section``, or ``section`` appended when there is no such heading."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip("\n") == heading), None)
+    if start is None:
+        return (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    body = section.rstrip("\n") + ("\n\n" if end < len(lines) else "\n")
+    return "".join(lines[:start]) + body + "".join(lines[end:])
+
+
+def write_section(path: str | Path, heading: str, section: str) -> Path:
+    """Atomically write one '## ' section of a Markdown file, keeping every other section as it was."""
+    path = Path(path)
+    return write_text(path, replace_section(path.read_text() if path.exists() else "", heading, section))
+
+
 def write_json(path: str | Path, obj: object) -> Path:
     """Atomically write JSON (indent 2, keys in insertion order)."""
     return write_text(path, json.dumps(obj, indent=2) + "\n")

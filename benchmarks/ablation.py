@@ -30,6 +30,7 @@ for the first hundred steps.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -70,6 +71,12 @@ KEYS = ("auc_judd", "sauc", "nss", "cc", "kld", "ig")
 TEST_SETS = ("osie", "scene")
 
 
+@functools.cache
+def base_recipe() -> TrainConfig:
+    """The ablation's base recipe, read once (every cell and every row's cost start from it)."""
+    return TrainConfig.from_file(RECIPE)
+
+
 def method_options(method: str, log_density: bool) -> dict:
     """The training options a distillation method adds for a readout (log-density) or sigmoid head."""
     task_loss = "theis" if log_density else "fastsal_bce"  # without a teacher: its ground-truth terms only
@@ -91,7 +98,7 @@ def cell_config(arch: str, method: str, runs: Path, epochs: int | None = None) -
     out = runs / folder / method
     log_density = get_spec(options["model"]).output_kind == "log_density"
     values = {**options, **method_options(method, log_density), "out": str(out), "epochs": epochs}
-    return TrainConfig.from_file(RECIPE).updated(values)
+    return base_recipe().updated(values)
 
 
 def convergence(history: list[dict], steps: int, stopped_early: bool) -> dict:
@@ -122,7 +129,6 @@ def run_cell(arch: str, method: str, runs: Path, threads: int, epochs: int | Non
     """Train (or resume, or reuse) one cell and score it on both test sets."""
     cfg = cell_config(arch, method, runs, epochs).updated({"threads": threads})
     out = Path(cfg.out)
-    done = out / "done.json"
     if (record := finished_record(arch, method, out)) is not None:
         return record
     result = train(cfg, resume=(out / "last.pt").exists())
@@ -131,14 +137,14 @@ def run_cell(arch: str, method: str, runs: Path, threads: int, epochs: int | Non
     for data in TEST_SETS:
         predictor = load_predictor(str(out / "best.pt"), data=data, num_threads=threads)
         record[data] = evaluate(data, predictor_source(predictor), split="test", progress=False).means
-    write_json(done, record)
+    write_json(out / "done.json", record)
     return record
 
 
 def cost(arch: str) -> str:
     """``params (M) | GFLOPs`` of the architecture at the ablation's input size for it."""
     options = ARCHITECTURES[arch]
-    hw = tuple(options.get("input_hw") or TrainConfig.from_file(RECIPE).input_hw)
+    hw = tuple(options.get("input_hw") or base_recipe().input_hw)
     facts = model_info(options["model"], input_hw=hw)
     return f"{facts['params'] / 1e6:.2f} | {facts['gflops']:.3f} at {hw[0]}×{hw[1]}"
 

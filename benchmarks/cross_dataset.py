@@ -53,14 +53,12 @@ def fold_sources(recipe: TrainConfig, fold: str) -> list[str]:
     return FOLDS[fold][0] + [s for s in recipe.train if "eyecrowd" in s.lower()]
 
 
-def train_fold(recipe: Path, fold: str, runs: Path) -> Path:
-    """Train (or resume, or skip when done) one fold; the path of its best checkpoint."""
-    base = TrainConfig.from_file(recipe)
-    val = FOLDS[fold][1]
-    out = runs / recipe.stem.removesuffix(".train") / fold
+def train_fold(recipe: TrainConfig, name: str, fold: str, runs: Path) -> Path:
+    """Train (or resume, or skip when done) one fold of the recipe ``name``; the path of its best checkpoint."""
+    out = runs / name / fold
     done = out / "done.json"
     if not done.exists():
-        cfg = base.updated({"train": fold_sources(base, fold), "val": val, "out": str(out)})
+        cfg = recipe.updated({"train": fold_sources(recipe, fold), "val": FOLDS[fold][1], "out": str(out)})
         result = train(cfg, resume=(out / "last.pt").exists())
         write_json(done, {"steps": result.steps, "best_val": result.best_val, "config": cfg.to_dict()})
     return out / "best.pt"
@@ -120,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = TrainConfig.from_file(args.recipe)
     for fold in args.fold or list(FOLDS):
         sources, held_out = fold_sources(recipe, fold), FOLDS[fold][2]
-        checkpoint = train_fold(args.recipe, fold, args.runs)
+        checkpoint = train_fold(recipe, args.recipe.stem.removesuffix(".train"), fold, args.runs)
         lines = [f"### {fold}: tested on {held_out} test (never seen in training)\n", HEADER]
         for tta in ("none", "hflip"):
             means = scores(str(checkpoint), held_out, tta, args.threads)

@@ -24,7 +24,11 @@ last third of its steps, and it is not stalled (best at its first validation). T
 row waits longer before stopping (``patience`` 12): from scratch the validation loss stays flat
 for the first hundred steps.
 
-    python benchmarks/ablation.py --threads 2 --out docs/results/ablation.md
+A cell that is not converged at the recipe's epochs is trained again from scratch with the
+schedule doubled (``--until-converged MAX``: 16, 32, … epochs up to MAX; a run of N epochs lives
+under ``<runs>_<N>ep``), and the table shows each cell's first converged run, else its longest.
+
+    python benchmarks/ablation.py --threads 2 --until-converged 32 --out docs/results/ablation.md
 """
 
 from __future__ import annotations
@@ -91,11 +95,24 @@ def method_options(method: str, log_density: bool) -> dict:
     }[method]
 
 
+def schedule_root(runs: Path, epochs: int | None) -> Path:
+    """Where runs of ``epochs`` live: ``runs`` at the recipe's epochs, ``<runs>_<N>ep`` beside it otherwise."""
+    return runs if epochs in (None, base_recipe().epochs) else runs.with_name(f"{runs.name}_{epochs}ep")
+
+
+def schedules(max_epochs: int) -> list[int]:
+    """The recipe's epochs, then doubled while ≤ ``max_epochs``: the runs a cell gets until it converges."""
+    epochs = [base_recipe().epochs]
+    while epochs[-1] * 2 <= max_epochs:
+        epochs.append(epochs[-1] * 2)
+    return epochs
+
+
 def cell_config(arch: str, method: str, runs: Path, epochs: int | None = None) -> TrainConfig:
-    """The base recipe with the row's and the column's options, writing to ``runs/<model>[_scratch]/<method>``."""
+    """The base recipe with the row's and the column's options, writing to ``<root>/<model>[_scratch]/<method>``."""
     options = ARCHITECTURES[arch]
     folder = options["model"] + ("_scratch" if options.get("pretrained_backbone") is False else "")
-    out = runs / folder / method
+    out = schedule_root(runs, epochs) / folder / method
     log_density = get_spec(options["model"]).output_kind == "log_density"
     values = {**options, **method_options(method, log_density), "out": str(out), "epochs": epochs}
     return base_recipe().updated(values)
@@ -118,9 +135,21 @@ def finished_record(arch: str, method: str, out: Path) -> dict | None:
     return {**json.loads(done.read_text()), "arch": arch, "method": method} if done.exists() else None
 
 
+#: the longest schedule a finished run is looked for (the recipe's epochs doubled up to this)
+LONGEST_SCHEDULE = 256
+
+
+def chosen_record(arch: str, method: str, runs: Path) -> dict | None:
+    """A cell's first converged finished run over the doubling schedules, else its longest, else None."""
+    found = [r for epochs in schedules(LONGEST_SCHEDULE)
+             if (r := finished_record(arch, method, Path(cell_config(arch, method, runs, epochs).out))) is not None]
+    return next((r for r in found if r["converged"]), found[-1] if found else None)
+
+
 def finished_cells(runs: Path, epochs: int | None = None) -> list[dict]:
-    """Every finished cell under ``runs``, in table order."""
-    found = (finished_record(arch, method, Path(cell_config(arch, method, runs, epochs).out))
+    """Every finished cell under ``runs`` in table order: its chosen run, or only runs of ``epochs`` when given."""
+    found = (chosen_record(arch, method, runs) if epochs is None
+             else finished_record(arch, method, Path(cell_config(arch, method, runs, epochs).out))
              for arch in ARCHITECTURES for method in METHODS)
     return [r for r in found if r is not None]
 
@@ -141,12 +170,49 @@ def run_cell(arch: str, method: str, runs: Path, threads: int, epochs: int | Non
     return record
 
 
+def adopt(published: Path, runs: Path) -> int:
+    """Mark the cells recorded in a published ablation JSON as finished under ``runs``; returns how many were new.
+
+    Each record goes to the folder its own row, column and epochs give under ``runs`` (never to a path
+    the file names); a cell that already has a ``done.json`` keeps it.
+    """
+    adopted = 0
+    for record in json.loads(published.read_text()):
+        if record.get("arch") not in ARCHITECTURES or record.get("method") not in METHODS:
+            print(f"skipped a record of an unknown cell: {record.get('arch')} / {record.get('method')}",
+                  file=sys.stderr)
+            continue
+        epochs = record.get("config", {}).get("epochs")
+        done = Path(cell_config(record["arch"], record["method"], runs, epochs).out) / "done.json"
+        if not done.exists():
+            write_json(done, record)
+            adopted += 1
+    return adopted
+
+
+def converge_cell(arch: str, method: str, runs: Path, threads: int, max_epochs: int) -> dict:
+    """Train a cell at the recipe's epochs, then from scratch with the schedule doubled until it converges."""
+    for epochs in schedules(max_epochs):
+        record = run_cell(arch, method, runs, threads, epochs)
+        if record["converged"]:
+            break
+    return record
+
+
 def cost(arch: str) -> str:
     """``params (M) | GFLOPs`` of the architecture at the ablation's input size for it."""
     options = ARCHITECTURES[arch]
     hw = tuple(options.get("input_hw") or base_recipe().input_hw)
     facts = model_info(options["model"], input_hw=hw)
     return f"{facts['params'] / 1e6:.2f} | {facts['gflops']:.3f} at {hw[0]}×{hw[1]}"
+
+
+def notes(record: dict) -> str:
+    """A grid cell's remarks: its schedule when longer than the recipe's, and ``not converged``."""
+    epochs = record["config"]["epochs"] if "config" in record else None
+    remarks = ([f"{epochs} ep"] if epochs not in (None, base_recipe().epochs) else []) \
+        + ([] if record["converged"] else ["not converged"])
+    return f" ({', '.join(remarks)})" if remarks else ""
 
 
 def tables(records: list[dict]) -> str:
@@ -159,17 +225,19 @@ def tables(records: list[dict]) -> str:
         for method in METHODS:
             r = by_cell.get((arch, method))
             cells.append("—" if r is None else f"{r['osie']['auc_judd']:.3f} / {r['scene']['auc_judd']:.3f}"
-                         + ("" if r["converged"] else " (not converged)"))
+                         + notes(r))
         grid.append(f"| {arch} | {cost(arch)} | " + " | ".join(cells) + " |")
-    detail = ["| architecture | method | test | AUC-J | sAUC | NSS | CC | KL | IG | steps | best step | "
-              "stopped early | best-val gain, last third |", "|---|---|---|" + "---|" * 10]
+    detail = ["| architecture | method | test | AUC-J | sAUC | NSS | CC | KL | IG | epochs | steps | best step | "
+              "stopped early | best-val gain, last third |", "|---|---|---|" + "---|" * 11]
     for (arch, method), r in by_cell.items():
         for data in TEST_SETS:
             m = r[data]
             detail.append(f"| {arch} | {method} | {data} | " + " | ".join(f"{m[k]:.4f}" for k in KEYS)
-                          + f" | {r['steps']} | {r['best_step']} | {'yes' if r['stopped_early'] else 'no'} | "
+                          + f" | {r.get('config', {}).get('epochs') or base_recipe().epochs} | {r['steps']}"
+                          f" | {r['best_step']} | {'yes' if r['stopped_early'] else 'no'} | "
                           f"{100 * r['last_third_gain']:.2f} % |")
-    return ("AUC-J on OSIE test / Scene test (— : not trained yet)\n\n" + "\n".join(grid)
+    return ("AUC-J on OSIE test / Scene test (— : not trained yet; `N ep`: trained again with the schedule doubled "
+            f"from the recipe's {base_recipe().epochs} epochs until converged)\n\n" + "\n".join(grid)
             + "\n\nEvery metric and the convergence facts\n\n" + "\n".join(detail) + "\n")
 
 
@@ -180,21 +248,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", action="append", choices=METHODS, help="only these columns [all]")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=None,
-                        help="override the recipe's epochs (the schedule check; use another --runs folder)")
+                        help="train (or tabulate) the cells with this many epochs instead (under <runs>_<N>ep)")
+    parser.add_argument("--until-converged", type=int, default=None, metavar="MAX_EPOCHS",
+                        help="retrain an unconverged cell from scratch with the epochs doubled, up to MAX_EPOCHS")
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here (and .json beside)")
     parser.add_argument("--summarize", action="store_true", help="only tabulate the finished cells under --runs")
+    parser.add_argument("--adopt", type=Path, default=None, metavar="JSON",
+                        help="first take over the cells a published ablation JSON records (not retrained)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.summarize:
-        records = finished_cells(args.runs, args.epochs)
-    else:
-        records = []
+    if args.epochs is not None and args.until_converged is not None:
+        parser.error("--epochs and --until-converged exclude each other")
+    if args.adopt is not None:
+        print(f"adopted {adopt(args.adopt, args.runs)} finished cells from {args.adopt}", flush=True)
+    if not args.summarize:
         for arch in args.arch or list(ARCHITECTURES):
             for method in args.method or list(METHODS):
-                record = run_cell(arch, method, args.runs, args.threads, args.epochs)
-                records.append(record)
-                print(f"{arch} / {method}: AUC-J OSIE {record['osie']['auc_judd']:.4f}, "
+                record = (run_cell(arch, method, args.runs, args.threads, args.epochs) if args.until_converged is None
+                          else converge_cell(arch, method, args.runs, args.threads, args.until_converged))
+                print(f"{arch} / {method}{notes(record)}: AUC-J OSIE {record['osie']['auc_judd']:.4f}, "
                       f"Scene {record['scene']['auc_judd']:.4f}", flush=True)
+    records = finished_cells(args.runs, args.epochs)  # the whole grid, whichever cells this run trained
     text = (f"Command: `python benchmarks/ablation.py {' '.join(argv if argv is not None else sys.argv[1:])}` "
             f"(cells under `{args.runs}`; base recipe `{RECIPE.relative_to(RECIPE.parents[2])}`)\n\n"
             + tables(records))

@@ -63,6 +63,66 @@ def test_finished_cells_are_found_by_folder_under_the_rows_current_label(tmp_pat
     arch = "FastSal A + readout (former default)"
     out = tmp_path / "fastsal_a_mnv2_readout" / "kd"
     out.mkdir(parents=True)
-    (out / "done.json").write_text(json.dumps({"arch": "FastSal A + readout (shipped)", "method": "kd", "steps": 3}))
-    assert ablation.finished_cells(tmp_path) == [{"arch": arch, "method": "kd", "steps": 3}]
+    (out / "done.json").write_text(json.dumps({"arch": "FastSal A + readout (shipped)", "method": "kd", "steps": 3,
+                                               "converged": True}))
+    assert ablation.finished_cells(tmp_path) == [{"arch": arch, "method": "kd", "steps": 3, "converged": True}]
     assert ablation.run_cell(arch, "kd", tmp_path, threads=1)["arch"] == arch  # reused, not trained again
+
+
+def test_schedules_double_the_recipes_epochs_and_live_beside_the_runs_folder(tmp_path):
+    base = ablation.base_recipe().epochs
+    assert ablation.schedules(4 * base) == [base, 2 * base, 4 * base]
+    assert ablation.schedules(4 * base - 1) == [base, 2 * base]
+    runs = tmp_path / "ablation"
+    assert ablation.schedule_root(runs, base) == ablation.schedule_root(runs, None) == runs
+    arch = "FastSal C + readout"
+    cfg = ablation.cell_config(arch, "kd", runs, 2 * base)
+    assert cfg.epochs == 2 * base
+    assert cfg.out == str(tmp_path / f"ablation_{2 * base}ep" / "fastsal_c_mnv2_readout" / "kd")
+
+
+def _finish(cfg, converged: bool, auc: float) -> None:
+    import json
+    from pathlib import Path
+
+    means = {k: 0.5 for k in ablation.KEYS}
+    record = {"config": {"epochs": cfg.epochs}, "osie": {**means, "auc_judd": auc}, "scene": means, "steps": 10,
+              "best_step": 10, "stopped_early": converged, "last_third_gain": 0.0, "converged": converged}
+    Path(cfg.out).mkdir(parents=True)
+    (Path(cfg.out) / "done.json").write_text(json.dumps(record))
+
+
+def test_a_cell_shows_its_first_converged_schedule_else_its_longest(tmp_path):
+    base, arch = ablation.base_recipe().epochs, "FastSal C + readout"
+    _finish(ablation.cell_config(arch, "kd", tmp_path, base), converged=False, auc=0.80)
+    assert ablation.chosen_record(arch, "kd", tmp_path)["osie"]["auc_judd"] == 0.80
+    _finish(ablation.cell_config(arch, "kd", tmp_path, 2 * base), converged=False, auc=0.81)
+    assert ablation.chosen_record(arch, "kd", tmp_path)["osie"]["auc_judd"] == 0.81  # longest when none converged
+    _finish(ablation.cell_config(arch, "kd", tmp_path, 4 * base), converged=True, auc=0.82)
+    _finish(ablation.cell_config(arch, "kd", tmp_path, 8 * base), converged=True, auc=0.83)
+    chosen = ablation.chosen_record(arch, "kd", tmp_path)
+    assert chosen["osie"]["auc_judd"] == 0.82 and chosen["arch"] == arch  # the first that converged
+    assert ablation.notes(chosen) == f" ({4 * base} ep)"
+    assert [r["osie"]["auc_judd"] for r in ablation.finished_cells(tmp_path, 2 * base)] == [0.81]
+    # a converged cell is not trained again: the loop stops at the schedule that converged
+    assert ablation.converge_cell(arch, "kd", tmp_path, threads=1, max_epochs=8 * base)["osie"]["auc_judd"] == 0.82
+    row = next(line for line in ablation.tables(ablation.finished_cells(tmp_path)).splitlines()
+               if line.startswith(f"| {arch} |"))
+    assert f"0.820 / 0.500 ({4 * base} ep)" in row
+
+
+def test_published_cells_are_adopted_into_their_own_folders_without_replacing_finished_ones(tmp_path):
+    import json
+
+    base, arch = ablation.base_recipe().epochs, "FastSal C + readout"
+    means = {k: 0.5 for k in ablation.KEYS}
+    record = {"arch": arch, "method": "kd", "config": {"epochs": 2 * base, "out": "/elsewhere/kd"}, "osie": means,
+              "scene": means, "steps": 10, "best_step": 10, "stopped_early": True, "last_third_gain": 0.0,
+              "converged": True}
+    published = tmp_path / "ablation.json"
+    published.write_text(json.dumps([record, {**record, "arch": "no such row"}]))
+    runs = tmp_path / "ablation"
+    assert ablation.adopt(published, runs) == 1
+    assert ablation.chosen_record(arch, "kd", runs)["config"]["out"] == "/elsewhere/kd"  # filed by cell, not by path
+    assert (tmp_path / f"ablation_{2 * base}ep" / "fastsal_c_mnv2_readout" / "kd" / "done.json").exists()
+    assert ablation.adopt(published, runs) == 0  # already finished: kept

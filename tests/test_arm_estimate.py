@@ -117,3 +117,16 @@ def test_plugin_builds_and_is_cached(tmp_path):
     assert built.exists() and built.suffix == ".so"
     mtime = built.stat().st_mtime_ns
     assert ensure_plugin(tmp_path) == built and built.stat().st_mtime_ns == mtime
+
+
+def test_the_emulator_prefix_turns_address_randomisation_off():
+    import subprocess
+
+    from edgesal.bench.qemu.count import no_aslr_prefix
+
+    prefix = no_aslr_prefix()
+    if not prefix:
+        pytest.skip("setarch -R is missing or not allowed here: counts run with address randomisation")
+    layouts = {subprocess.run([*prefix, "cat", "/proc/self/maps"], capture_output=True, text=True, check=True)
+               .stdout.split("\n", 1)[0] for _ in range(3)}
+    assert len(layouts) == 1  # the same mapping every run: buffers keep their alignment

@@ -5,12 +5,18 @@ onnxruntime, ``threads`` threads), warms each up, then runs N and 2N invokes bet
 system calls (:mod:`.guest`). The plugin's counts at the marks give ``first`` (N invokes) and
 ``second`` (2N invokes); ``(second - first) / N`` is one inference with the loop and marker
 overhead differenced away. Counts are deterministic: same inputs, same code path, no timing.
+qemu runs under ``setarch -R`` where the host allows it: with address-space randomisation the
+guest's buffers land at different alignments run to run, and the copy kernels' unaligned
+paths then add a few thousand instructions to one run but not the next.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +61,20 @@ def _env(sysroot: Sysroot, core: Core) -> dict[str, str]:
             "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0", "EDGESAL_EMULATED": "1"}
 
 
+@functools.cache
+def no_aslr_prefix() -> list[str]:
+    """``setarch -R`` (address-space randomisation off for the emulator) where the host has it and allows it.
+
+    Container sandboxes may forbid the personality flag (Docker's default seccomp profile does):
+    then counts run without it rather than not at all.
+    """
+    setarch = shutil.which("setarch")
+    if setarch is None:
+        return []
+    allowed = subprocess.run([setarch, "-R", "true"], capture_output=True, check=False).returncode == 0
+    return [setarch, "-R"] if allowed else []
+
+
 def count_instructions(models: list[Artefact], core: Core, sysroot: Sysroot, job: CountJob = CountJob()) -> list[dict]:
     """One dict per model: label, core, input shape, ``per_inference`` instructions and the raw regions."""
     plugin, qemu, root = ensure_plugin(), find_plugin_qemu(), core_root(sysroot, core)
@@ -62,8 +82,8 @@ def count_instructions(models: list[Artefact], core: Core, sysroot: Sysroot, job
         marks_path = Path(tmp) / "marks.txt"
         guest_job = {"bundle": str(build_bundle(Path(tmp))), "models": [m.job() for m in models],
                      "threads": job.threads, "warmup": job.warmup, "n": job.n}
-        argv = [qemu, "-plugin", f"{plugin},out={marks_path}", "-L", str(root), str(root / "usr" / "bin" / PYTHON),
-                str(GUEST)]
+        argv = [*no_aslr_prefix(), qemu, "-plugin", f"{plugin},out={marks_path}", "-L", str(root),
+                str(root / "usr" / "bin" / PYTHON), str(GUEST)]
         proc = run_process(argv, json.dumps(guest_job), job.timeout_s, f"qemu-aarch64 ({core.label})",
                            env=_env(sysroot, core))
         result = parse_result(proc.stdout)

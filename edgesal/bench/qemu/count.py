@@ -6,8 +6,8 @@ system calls (:mod:`.guest`). The plugin's counts at the marks give ``first`` (N
 ``second`` (2N invokes); ``(second - first) / N`` is one inference with the loop and marker
 overhead differenced away. Counts are deterministic: same inputs, same code path, no timing.
 qemu runs under ``setarch -R`` where the host allows it: with address-space randomisation the
-guest's buffers land at different alignments run to run, and the copy kernels' unaligned
-paths then add a few thousand instructions to one run but not the next.
+guest's buffers may land at different alignments run to run, and copy kernels take different
+paths for them (the likely cause of counts that differed now and then).
 """
 
 from __future__ import annotations

@@ -44,8 +44,10 @@ def test_ref_ms_option_and_its_errors():
 
 
 def test_marks_and_region_differencing():
-    marks = parse_marks("noise\nmark 0 1000\nmark 1 1600\nmark 2 2700\ntotal 3000\n")
-    assert marks == [(0, 1000), (1, 1600), (2, 2700)]
+    text = "noise\nmark 0 1000 1200\nmark 1 1600 1900\nmark 2 2700 3100\ntotal 3300\n"
+    marks = parse_marks(text)
+    assert marks == [(0, 1000), (1, 1600), (2, 2700)]  # the marking thread's own count
+    assert parse_marks(text, all_threads=True) == [(0, 1200), (1, 1900), (2, 3100)]
     counts = region_counts(marks, 0, 1)
     assert counts["first"] == 600 and counts["second"] == 1100
     assert counts["per_inference"] == 500 and counts["overhead"] == 100

@@ -4,17 +4,21 @@ One emulated Python per core loads every model with the runtime layer (LiteRT/XN
 onnxruntime, ``threads`` threads), warms each up, then runs N and 2N invokes between marker
 system calls (:mod:`.guest`). The plugin's counts at the marks give ``first`` (N invokes) and
 ``second`` (2N invokes); ``(second - first) / N`` is one inference with the loop and marker
-overhead differenced away. Counts are deterministic: same inputs, same code path, no timing.
-qemu runs under ``setarch -R`` where the host allows it: with address-space randomisation the
-guest's buffers may land at different alignments run to run, and copy kernels take different
-paths for them (the likely cause of counts that differed now and then).
+overhead differenced away. With one runtime thread the count is the inference thread's own
+instructions (the plugin counts per guest thread) and is deterministic: same inputs, same code
+path, no timing. Counts that once differed run to run came from a numpy/OpenBLAS worker thread
+still spinning while the regions ran (its spin is timed, so its instructions were not fixed):
+the guest now starts no BLAS threads and the plugin leaves other threads out. With
+``threads`` > 1 the count sums every thread, the pool's spin-waits included, so it varies a
+little. The guest's environment is fixed (its size moves the stack, and with it alignments),
+and qemu runs under ``setarch -R`` where the host allows it, so buffers land at the same
+addresses run to run.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -57,8 +61,10 @@ def region_counts(marks: list[tuple[int, int]], index: int, n: int) -> dict:
 
 
 def _env(sysroot: Sysroot, core: Core) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "QEMU_CPU": core.qemu_cpu, "PYTHONPATH": str(sysroot.site),
-            "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0", "EDGESAL_EMULATED": "1"}
+    """The guest's whole environment: fixed, so the emulated stack starts at the same offset on any host."""
+    return {"PATH": "/usr/bin:/bin", "QEMU_CPU": core.qemu_cpu, "PYTHONPATH": str(sysroot.site),
+            "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0", "EDGESAL_EMULATED": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 @functools.cache
@@ -90,6 +96,6 @@ def count_instructions(models: list[Artefact], core: Core, sysroot: Sysroot, job
         if result is None:
             why = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
             raise EdgesalError(f"instruction count on {core.label} failed ({why}): {last_line(proc.stderr)}")
-        marks = parse_marks(marks_path.read_text()) if marks_path.exists() else []
+        marks = parse_marks(marks_path.read_text(), all_threads=job.threads > 1) if marks_path.exists() else []
     return [{"label": info["label"], "core": core.name, "input_shape_nchw": info["input_shape_nchw"],
              **region_counts(marks, i, job.n)} for i, info in enumerate(result["models"])]

@@ -61,11 +61,16 @@ def ensure_plugin(cache: str | Path | None = None) -> Path:
     return target
 
 
-def parse_marks(text: str) -> list[tuple[int, int]]:
-    """``(tag, count)`` of each ``mark TAG COUNT`` line the plugin wrote, in order."""
+def parse_marks(text: str, all_threads: bool = False) -> list[tuple[int, int]]:
+    """``(tag, count)`` of each ``mark TAG SELF ALL`` line the plugin wrote, in order.
+
+    ``count`` is the marking thread's own instructions (exact and deterministic: what a
+    single-threaded inference executes), or with ``all_threads`` the sum over every guest
+    thread (what a multi-threaded runtime executes, spin-waits of its pool included).
+    """
     marks = []
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[0] == "mark":
-            marks.append((int(parts[1]), int(parts[2])))
+        if len(parts) == 4 and parts[0] == "mark":
+            marks.append((int(parts[1]), int(parts[3] if all_threads else parts[2])))
     return marks

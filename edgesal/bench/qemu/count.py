@@ -6,7 +6,7 @@ system calls (:mod:`.guest`). The plugin's counts at the marks give ``first`` (N
 ``second`` (2N invokes); ``(second - first) / N`` is one inference with the loop and marker
 overhead differenced away. With one runtime thread the count is the inference thread's own
 instructions (the plugin counts per guest thread) and is deterministic: same inputs, same code
-path, no timing. Counts that once differed run to run came from a numpy/OpenBLAS worker thread
+path, no timing. Counts that once differed run to run most likely came from a numpy/OpenBLAS worker thread
 still spinning while the regions ran (its spin is timed, so its instructions were not fixed):
 the guest now starts no BLAS threads and the plugin leaves other threads out. With
 ``threads`` > 1 the count sums every thread, the pool's spin-waits included, so it varies a

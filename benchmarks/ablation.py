@@ -18,15 +18,23 @@ as in the shipped recipe). Methods:
 
 A cell that was interrupted resumes from its ``last.pt``; a finished cell (``done.json``) is not
 trained again, so the grid can be filled over several sessions; ``--summarize`` only tabulates.
-Convergence is read off each run's validation history: the run stopped early (``patience``
-validations without improvement) or its best validation loss moved by less than 1 % over the
-last third of its steps, and it is not stalled (best at its first validation). The random-init
+Convergence is read off each run's validation history against its planned schedule: the
+best validation loss fell by less than 1 % over the last third of the planned steps, and the run
+is not stalled (best at its first validation). A run stops early only when its whole patience
+window lies in that last third (``early_stop_from`` in the recipe): at patience 4 a long cosine
+schedule's still-high learning rate stopped distilled runs on validation noise after 150 of 1328
+steps, and a stop before the last third says nothing about convergence (such a run counts as not
+converged). The random-init
 row waits longer before stopping (``patience`` 12): from scratch the validation loss stays flat
 for the first hundred steps.
 
 A cell that is not converged at the recipe's epochs is trained again from scratch with the
 schedule doubled (``--until-converged MAX``: 16, 32, … epochs up to MAX; a run of N epochs lives
-under ``<runs>_<N>ep``), and the table shows each cell's first converged run, else its longest.
+under ``<runs>_<N>ep``). Doubling also settles convergence: when the doubled run lowers the best
+validation loss by less than 1 %, more training no longer helps (under a cosine schedule the
+last third keeps gaining from the falling learning rate alone, whatever the length). The table
+shows each cell's first converged run (of a pair settled by doubling, the lower validation
+loss), else its longest run that saw its last third.
 
     python benchmarks/ablation.py --threads 2 --until-converged 32 --out docs/results/ablation.md
 """
@@ -118,15 +126,35 @@ def cell_config(arch: str, method: str, runs: Path, epochs: int | None = None) -
     return base_recipe().updated(values)
 
 
-def convergence(history: list[dict], steps: int, stopped_early: bool) -> dict:
-    """Best step, and the relative fall of the best validation loss over the last third of the run."""
+#: the part of the planned schedule a converged run's best validation loss barely moves in
+LAST_PART = 1 / 3
+#: "barely": the relative fall of the best validation loss over that part
+CONVERGED_GAIN = 0.01
+
+
+def saw_the_last_third(steps: int, planned_steps: int, stopped_early: bool, patience_steps: int) -> bool:
+    """True when a run ran to the end, or the validations without improvement that stopped it lie in its last third."""
+    return steps - (patience_steps if stopped_early else 0) >= planned_steps * (1 - LAST_PART)
+
+
+def convergence(history: list[dict], planned_steps: int, steps: int, stopped_early: bool,
+                patience_steps: int = 0) -> dict:
+    """Best step, and the relative fall of the best validation loss over the last third of the planned schedule.
+
+    A run converges only if it saw that last third: it ran to the end, or the ``patience_steps`` without
+    improvement that stopped it all lie inside it (an earlier stop, or an interruption, is not convergence).
+    """
     vals = [(h["step"], h["val_loss"]) for h in history if h.get("val_loss") is not None]
     best_step, best = min(vals, key=lambda sv: sv[1])
-    before = [v for s, v in vals if s <= steps * 2 / 3]
+    cut = planned_steps * (1 - LAST_PART)
+    before = [v for s, v in vals if s <= cut]
     gain = (min(before) - best) / abs(min(before)) if before else float("nan")
     stalled = len(vals) > 1 and best_step == vals[0][0]  # never improved on its first validation
-    return {"steps": steps, "best_step": best_step, "stopped_early": stopped_early,
-            "last_third_gain": gain, "converged": not stalled and (stopped_early or gain < 0.01)}
+    saw_last_third = saw_the_last_third(steps, planned_steps, stopped_early, patience_steps)
+    return {"steps": steps, "planned_steps": planned_steps, "best_step": best_step, "best_val_loss": best,
+            "stopped_early": stopped_early, "last_third_gain": gain,
+            "converged": not stalled and saw_last_third and gain < CONVERGED_GAIN,
+            "history": history}
 
 
 def finished_record(arch: str, method: str, out: Path) -> dict | None:
@@ -139,11 +167,34 @@ def finished_record(arch: str, method: str, out: Path) -> dict | None:
 LONGEST_SCHEDULE = 256
 
 
+def confirmed_by_doubling(shorter: dict, longer: dict) -> bool:
+    """True when the run with the schedule doubled lowers the best validation loss by less than 1 %:
+    more training no longer helps, so both runs count as converged (older records lack the loss: False)."""
+    if "best_val_loss" not in shorter or "best_val_loss" not in longer:
+        return False
+    return (shorter["best_val_loss"] - longer["best_val_loss"]) / abs(shorter["best_val_loss"]) < CONVERGED_GAIN
+
+
 def chosen_record(arch: str, method: str, runs: Path) -> dict | None:
-    """A cell's first converged finished run over the doubling schedules, else its longest, else None."""
+    """A cell's first converged finished run over the doubling schedules, else its longest, else None.
+
+    A run converges on its own (:func:`convergence`) or when its doubled run confirms it; then the table
+    shows the one of the two with the lower best validation loss, marked with ``doubling``. Of unconverged
+    runs, the longest that saw its last third wins over a longer one stopped before it.
+    """
     found = [r for epochs in schedules(LONGEST_SCHEDULE)
              if (r := finished_record(arch, method, Path(cell_config(arch, method, runs, epochs).out))) is not None]
-    return next((r for r in found if r["converged"]), found[-1] if found else None)
+    for shorter, longer in zip(found, found[1:] + [None]):
+        if shorter["converged"]:
+            return shorter
+        if longer is not None and confirmed_by_doubling(shorter, longer):
+            better = min(shorter, longer, key=lambda r: r["best_val_loss"])
+            change = (longer["best_val_loss"] - shorter["best_val_loss"]) / abs(shorter["best_val_loss"])
+            return {**better, "converged": True,
+                    "doubling": {"epochs": longer["config"]["epochs"], "val_loss_change": change}}
+    whole = [r for r in found if saw_the_last_third(r["steps"], r["planned_steps"], r["stopped_early"],
+                                                     r["config"]["patience"] * r["config"]["val_every"])]
+    return (whole or found or [None])[-1]
 
 
 def finished_cells(runs: Path, epochs: int | None = None) -> list[dict]:
@@ -162,7 +213,8 @@ def run_cell(arch: str, method: str, runs: Path, threads: int, epochs: int | Non
         return record
     result = train(cfg, resume=(out / "last.pt").exists())
     record = {"arch": arch, "method": method, "config": cfg.to_dict(),
-              **convergence(result.history, result.steps, result.stopped_early)}
+              **convergence(result.history, result.planned_steps, result.steps, result.stopped_early,
+                            cfg.patience * cfg.val_every)}
     for data in TEST_SETS:
         predictor = load_predictor(str(out / "best.pt"), data=data, num_threads=threads)
         record[data] = evaluate(data, predictor_source(predictor), split="test", progress=False).means
@@ -191,12 +243,15 @@ def adopt(published: Path, runs: Path) -> int:
 
 
 def converge_cell(arch: str, method: str, runs: Path, threads: int, max_epochs: int) -> dict:
-    """Train a cell at the recipe's epochs, then from scratch with the schedule doubled until it converges."""
+    """Train a cell at the recipe's epochs, then from scratch with the schedule doubled until a run converges
+    or doubling confirms the one before; returns the cell's chosen record."""
+    previous = None
     for epochs in schedules(max_epochs):
         record = run_cell(arch, method, runs, threads, epochs)
-        if record["converged"]:
+        if record["converged"] or (previous is not None and confirmed_by_doubling(previous, record)):
             break
-    return record
+        previous = record
+    return chosen_record(arch, method, runs)
 
 
 def cost(arch: str) -> str:
@@ -211,7 +266,9 @@ def notes(record: dict) -> str:
     """A grid cell's remarks: its schedule when longer than the recipe's, and ``not converged``."""
     epochs = record["config"]["epochs"] if "config" in record else None
     remarks = ([f"{epochs} ep"] if epochs not in (None, base_recipe().epochs) else []) \
-        + ([] if record["converged"] else ["not converged"])
+        + ([] if record["converged"] else ["not converged"]) \
+        + ([f"converged: {record['doubling']['epochs']} ep change the best val loss by "
+            f"{100 * record['doubling']['val_loss_change']:+.1f} %"] if "doubling" in record else [])
     return f" ({', '.join(remarks)})" if remarks else ""
 
 
@@ -227,13 +284,14 @@ def tables(records: list[dict]) -> str:
             cells.append("—" if r is None else f"{r['osie']['auc_judd']:.3f} / {r['scene']['auc_judd']:.3f}"
                          + notes(r))
         grid.append(f"| {arch} | {cost(arch)} | " + " | ".join(cells) + " |")
-    detail = ["| architecture | method | test | AUC-J | sAUC | NSS | CC | KL | IG | epochs | steps | best step | "
-              "stopped early | best-val gain, last third |", "|---|---|---|" + "---|" * 11]
+    detail = ["| architecture | method | test | AUC-J | sAUC | NSS | CC | KL | IG | epochs | steps of planned | "
+              "best step | stopped early | best-val gain, last third |", "|---|---|---|" + "---|" * 11]
     for (arch, method), r in by_cell.items():
         for data in TEST_SETS:
             m = r[data]
             detail.append(f"| {arch} | {method} | {data} | " + " | ".join(f"{m[k]:.4f}" for k in KEYS)
-                          + f" | {r.get('config', {}).get('epochs') or base_recipe().epochs} | {r['steps']}"
+                          + f" | {r.get('config', {}).get('epochs') or base_recipe().epochs}"
+                          f" | {r['steps']} of {r['planned_steps']}"
                           f" | {r['best_step']} | {'yes' if r['stopped_early'] else 'no'} | "
                           f"{100 * r['last_third_gain']:.2f} % |")
     return ("AUC-J on OSIE test / Scene test (— : not trained yet; `N ep`: trained again with the schedule doubled "

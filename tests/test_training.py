@@ -49,6 +49,21 @@ def test_resume_matches_uninterrupted_run(blob_dataset, tmp_path):
         assert torch.allclose(pa.float(), pb.float(), atol=1e-5), name
 
 
+def test_no_early_stop_before_early_stop_from(blob_dataset, tmp_path):
+    """Patience 1 would stop at the first validation without improvement; with ``early_stop_from`` 0.5 the
+    validation window that stops the run lies after step 10."""
+    cfg = _cfg(blob_dataset, tmp_path, max_steps=20, val_every=2, patience=1, lr=0.05, early_stop_from=0.5)
+    result = train(cfg, progress=False)
+    vals = [h["val_loss"] for h in result.history]
+    # fails (StopIteration or the step check) if patience 1 would not have fired before step 10
+    first_miss = next(i for i in range(1, len(vals)) if vals[i] >= min(vals[:i]))
+    assert result.history[first_miss]["step"] < 10 and result.steps >= 12  # its window: steps 10-12 or later
+    assert result.planned_steps == 20
+    assert result.stopped_early == (result.steps < 20)
+    if result.stopped_early:
+        assert result.steps - cfg.patience * cfg.val_every >= 10
+
+
 def test_distillation_from_teacher_cache(blob_dataset, tmp_path):
     # a teacher: a briefly trained tiny model; its maps are cached once, then reused
     teacher_run = train(_cfg(blob_dataset, tmp_path / "t", max_steps=10), progress=False)

@@ -28,6 +28,7 @@ class TrainConfig:
     schedule: str = "cosine"  # cosine | step | constant
     val_every: int = 50  # steps
     patience: int = 5  # validations without improvement before stopping
+    early_stop_from: float = 0.0  # stop only on a patience window after this fraction of the planned steps
     seed: int = 0
     pretrained_backbone: bool = True
     out: str = "runs/train"
@@ -90,7 +91,7 @@ _RULES: dict[str, tuple[str, float | None]] = {
     "hflip": ("bool", None), "optimizer": ("choice:adam,sgd", None),
     "schedule": ("choice:cosine,step,constant", None), "input_hw": ("size", None),
     "data_kind": ("choice:images,clips", None), "clip_frames": ("int", 1), "clips_per_source": ("int", 1),
-    "teacher_smooth": ("float(0,1]", None),
+    "teacher_smooth": ("float(0,1]", None), "early_stop_from": ("float[0,1)", None),
     "hint_tensors": ("names", None), "distill": ("choice:stats,hint", None), "distill_weight": ("float>0", None),
     "feature_layers": ("levels", None),
 }
@@ -111,6 +112,8 @@ def _checked(name: str, value, origin: str):
         if (kind == "float>0" and value <= 0) or (minimum is not None and value < minimum):
             raise bad
         if kind == "float(0,1]" and not 0 < value <= 1:
+            raise bad
+        if kind == "float[0,1)" and not 0 <= value < 1:
             raise bad
         value = float(value)
     elif kind == "bool" and not isinstance(value, bool):
@@ -144,6 +147,8 @@ def _describe(kind: str, minimum: float | None) -> str:
         return "a number > 0"
     if kind == "float(0,1]":
         return "a number in (0, 1]"
+    if kind == "float[0,1)":
+        return "a number in [0, 1)"
     if kind == "float":
         return f"a number ≥ {minimum:g}"
     if kind.startswith("choice:"):

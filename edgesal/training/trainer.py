@@ -38,6 +38,7 @@ class TrainResult:
     stopped_early: bool
     best_path: Path
     history: list[dict]
+    planned_steps: int  # the schedule's length (``steps`` is shorter after an early stop or an interruption)
 
 
 def _dist_info() -> tuple[int, int]:
@@ -196,7 +197,8 @@ class _Validation:
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "step": step, "best_val": self.best_val, "bad_rounds": self.bad_rounds,
                 **({"aux": self.aux.state_dict()} if self.aux is not None else {})})
-        if self.bad_rounds >= self.cfg.patience:
+        window_start = step - self.cfg.patience * self.cfg.val_every  # the validations that did not improve
+        if self.bad_rounds >= self.cfg.patience and window_start >= self.cfg.early_stop_from * self.total_steps:
             self.stopped_early = True
 
 
@@ -353,4 +355,4 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
         calibrate_checkpoint(validation.best_path, data.calibration)
     if world > 1:
         dist.barrier()
-    return TrainResult(validation.best_val, step, stopped_early, validation.best_path, validation.history)
+    return TrainResult(validation.best_val, step, stopped_early, validation.best_path, validation.history, total_steps)

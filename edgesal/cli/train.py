@@ -54,7 +54,7 @@ Examples:
 @click.option("--val-every", type=POSITIVE_INT, help="validate every N steps")
 @click.option("--patience", type=POSITIVE_INT, help="early stop after N validations without improvement")
 @click.option("--early-stop-from", type=click.FloatRange(0, 1, max_open=True),
-              help="no early stop before this fraction of the planned steps (default 0)")
+              help="stop early only on a patience window after this fraction of the planned steps (default 0)")
 @click.option("--seed", type=NON_NEGATIVE_INT, help="random seed (default 0)")
 @click.option("--max-steps", type=POSITIVE_INT, help="stop after N steps")
 @click.option("--threads", type=POSITIVE_INT, help="torch CPU threads")

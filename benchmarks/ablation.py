@@ -167,16 +167,21 @@ def finished_record(arch: str, method: str, out: Path) -> dict | None:
 LONGEST_SCHEDULE = 256
 
 
+def val_loss_change(shorter: dict, longer: dict) -> float:
+    """The relative change of the best validation loss from a run to its doubled run (negative: it fell)."""
+    return (longer["best_val_loss"] - shorter["best_val_loss"]) / abs(shorter["best_val_loss"])
+
+
 def confirmed_by_doubling(shorter: dict, longer: dict) -> bool:
     """True when the run with the schedule doubled lowers the best validation loss by less than 1 %:
     more training no longer helps, so both runs count as converged (older records lack the loss: False)."""
     if "best_val_loss" not in shorter or "best_val_loss" not in longer:
         return False
-    return (shorter["best_val_loss"] - longer["best_val_loss"]) / abs(shorter["best_val_loss"]) < CONVERGED_GAIN
+    return -val_loss_change(shorter, longer) < CONVERGED_GAIN
 
 
 def chosen_record(arch: str, method: str, runs: Path) -> dict | None:
-    """A cell's first converged finished run over the doubling schedules, else its longest, else None.
+    """A cell's first converged run over the doubling schedules, else its longest finished one, else None.
 
     A run converges on its own (:func:`convergence`) or when its doubled run confirms it; then the table
     shows the one of the two with the lower best validation loss, marked with ``doubling``. Of unconverged
@@ -189,9 +194,9 @@ def chosen_record(arch: str, method: str, runs: Path) -> dict | None:
             return shorter
         if longer is not None and confirmed_by_doubling(shorter, longer):
             better = min(shorter, longer, key=lambda r: r["best_val_loss"])
-            change = (longer["best_val_loss"] - shorter["best_val_loss"]) / abs(shorter["best_val_loss"])
             return {**better, "converged": True,
-                    "doubling": {"epochs": longer["config"]["epochs"], "val_loss_change": change}}
+                    "doubling": {"epochs": longer["config"]["epochs"],
+                                 "val_loss_change": val_loss_change(shorter, longer)}}
     whole = [r for r in found if saw_the_last_third(r["steps"], r["planned_steps"], r["stopped_early"],
                                                      r["config"]["patience"] * r["config"]["val_every"])]
     return (whole or found or [None])[-1]
